@@ -1,0 +1,14 @@
+# Finds what tinynet::tinynet links; shared by the build tree and the installed package.
+# Input: TINYNET_WITH_HDF5 (ON/OFF). Defines the imported targets tinynet::tinynet uses.
+include(CMakeFindDependencyMacro)
+find_dependency(Eigen3 3.3 NO_MODULE)
+find_dependency(OpenMP COMPONENTS CXX)
+find_dependency(PkgConfig)
+# stb_image / stb_image_write: Debian's libstb-dev (headers + libstb).
+if(NOT TARGET PkgConfig::TINYNET_STB)
+  pkg_check_modules(TINYNET_STB REQUIRED IMPORTED_TARGET GLOBAL stb)
+endif()
+# Keras .h5 import: Debian's libhdf5-dev (C library).
+if(TINYNET_WITH_HDF5 AND NOT TARGET PkgConfig::TINYNET_HDF5)
+  pkg_check_modules(TINYNET_HDF5 REQUIRED IMPORTED_TARGET GLOBAL hdf5)
+endif()

@@ -1,0 +1,104 @@
+// tinynet/layers/composite.hpp: a layer made of sub-layers (Sequential, Bottleneck).
+//
+// A Composite owns its children. After the children are built, adopt_children()
+// declares their parameters in the composite's own set (as "child/entry") and binds
+// every child into that one buffer, so a composite's parameters are contiguous too.
+// Training mode and trainability propagate to the children.
+#pragma once
+
+#include <cctype>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "tinynet/layers/layer.hpp"
+
+namespace tinynet {
+
+template <class T>
+class Composite : public Layer<T> {
+ public:
+  std::size_t size() const { return children_.size(); }
+  Layer<T>& layer(std::size_t i) {
+    check(i < children_.size(), this->label(), ": no layer ", i, " (has ", children_.size(), ")");
+    return *children_[i];
+  }
+  const Layer<T>& layer(std::size_t i) const { return const_cast<Composite&>(*this).layer(i); }
+  // ensures: the child called `name`; an Error when there is none.
+  Layer<T>& layer(const std::string& name) {
+    for (auto& c : children_)
+      if (c->name() == name) return *c;
+    fail(this->label(), ": no layer named '", name, "'");
+  }
+
+  void set_training(bool training) override {
+    Layer<T>::set_training(training);
+    for (auto& c : children_) c->set_training(training);
+  }
+  void set_trainable(bool trainable) override {
+    Layer<T>::set_trainable(trainable);
+    for (auto& c : children_) c->set_trainable(trainable);
+  }
+  void initialize(Rng& rng) override {
+    for (auto& c : children_) c->initialize(rng);
+  }
+  void bind_parameters(const Tensor<T>& values, const Tensor<T>& grads) override {
+    this->params_.bind(values, grads);
+    bind_children();
+  }
+  void collect_trainable_ranges(std::int64_t base,
+                                std::vector<std::pair<std::int64_t, std::int64_t>>& out) const override {
+    std::int64_t offset = base;
+    for (const auto& c : children_) {
+      c->collect_trainable_ranges(offset, out);
+      offset += c->parameters().size();
+    }
+  }
+
+ protected:
+  // ensures: the child appended, named "<snake_type>" or "<snake_type>_<k>" when unnamed.
+  Layer<T>& adopt(LayerPtr<T> child) {
+    check(child != nullptr, this->label(), ": null layer");
+    if (child->name().empty()) {
+      const std::string base = snake_case(child->type());
+      const int k = type_counts_[base]++;
+      child->set_name(k == 0 ? base : base + "_" + std::to_string(k));
+    }
+    for (auto& c : children_)
+      check(c->name() != child->name(), this->label(), ": two layers named '", child->name(), "'");
+    children_.push_back(std::move(child));
+    return *children_.back();
+  }
+  // requires: every child built. ensures: children's parameters live in this set.
+  void adopt_children_parameters() {
+    for (auto& c : children_)
+      for (const auto& e : c->parameters().entries()) this->params_.add(c->name() + "/" + e.name, e.shape, e.kind);
+    bind_children();
+  }
+
+  std::vector<LayerPtr<T>> children_;
+
+ private:
+  void bind_children() {
+    std::int64_t offset = 0;
+    for (auto& c : children_) {
+      const Shape n{c->parameters().size()};
+      c->bind_parameters(this->params_.values().view(offset, n), this->params_.grads().view(offset, n));
+      offset += n[0];
+    }
+  }
+  static std::string snake_case(const std::string& type) {
+    std::string out;
+    for (std::size_t i = 0; i < type.size(); ++i) {
+      const char ch = type[i];
+      if (std::isupper(static_cast<unsigned char>(ch)) && i > 0 && std::islower(static_cast<unsigned char>(type[i - 1])))
+        out += '_';
+      out += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    }
+    return out;
+  }
+
+  std::map<std::string, int> type_counts_;
+};
+
+}  // namespace tinynet

@@ -1,0 +1,90 @@
+// tinynet/layers/conv2d.hpp: Conv2D, as keras.layers.Conv2D (NCHW, OIHW kernel).
+//
+// Conv2D<T>(filters, kernel, stride = 1, padding = same|valid|explicit, use_bias = true).
+// Parameters: "kernel" [filters, C, KH, KW], "bias" [filters] (when use_bias).
+// Output: [N, filters, OH, OW] with OH/OW from conv_geometry.hpp (TensorFlow padding rules).
+#pragma once
+
+#include <string>
+
+#include "tinynet/backend/conv2d.hpp"
+#include "tinynet/layers/initializers.hpp"
+#include "tinynet/layers/layer.hpp"
+
+namespace tinynet {
+
+struct Conv2DOptions {
+  int stride_h = 1, stride_w = 1;
+  Padding padding = Padding::same;
+  ExplicitPadding amounts{};  // used when padding == Padding::explicit_amounts
+  bool use_bias = true;
+};
+
+template <class T>
+class Conv2D : public Layer<T> {
+ public:
+  // requires: filters >= 1, kernel_h/w >= 1.
+  Conv2D(int filters, int kernel_h, int kernel_w, Conv2DOptions options)
+      : filters_(filters), kernel_h_(kernel_h), kernel_w_(kernel_w), options_(options) {
+    check(filters >= 1 && kernel_h >= 1 && kernel_w >= 1, "Conv2D: filters ", filters, " and kernel ", kernel_h,
+          "x", kernel_w, " must be >= 1");
+  }
+  Conv2D(int filters, int kernel, int stride = 1, Padding padding = Padding::same, bool use_bias = true)
+      : Conv2D(filters, kernel, kernel, Conv2DOptions{stride, stride, padding, {}, use_bias}) {}
+
+  std::string type() const override { return "Conv2D"; }
+  std::string config() const override {
+    return std::to_string(filters_) + " " + std::to_string(kernel_h_) + "x" + std::to_string(kernel_w_) + "/" +
+           std::to_string(options_.stride_h) + " " + padding_name(options_.padding) +
+           (options_.use_bias ? "" : " no-bias");
+  }
+
+  Shape build(const Shape& in) override {
+    check(in.rank() == 3, "Conv2D '", this->name(), "': needs [C,H,W] input, got ", in);
+    geometry_ = make_conv_geometry(this->label().c_str(), in[0], in[1], in[2], filters_, kernel_h_, kernel_w_,
+                                   options_.stride_h, options_.stride_w, options_.padding, options_.amounts);
+    this->params_.add("kernel", Shape{filters_, in[0], kernel_h_, kernel_w_});
+    if (options_.use_bias) this->params_.add("bias", Shape{filters_});
+    return Shape{filters_, geometry_.out_h, geometry_.out_w};
+  }
+
+  void initialize(Rng& rng) override {
+    const std::int64_t area = std::int64_t(kernel_h_) * kernel_w_;
+    glorot_uniform(kernel(), geometry_.channels * area, filters_ * area, rng);
+    if (options_.use_bias) bias().zero();
+  }
+
+  const Tensor<T>& forward(const Tensor<T>& x) override {
+    this->check_input(x);
+    input_ = x;
+    output_.resize(this->output_shape_.prepend(x.dim(0)), x.device());
+    conv2d_forward(x, kernel(), options_.use_bias ? bias() : Tensor<T>(), output_, geometry_, workspace_);
+    return output_;
+  }
+
+  const Tensor<T>& backward(const Tensor<T>& dy) override {
+    this->check_grad_output(dy, output_);
+    if (this->input_grad_needed()) grad_input_.resize(input_.shape(), input_.device());
+    Tensor<T> dkernel = this->params_.grad(0), dbias = options_.use_bias ? this->params_.grad(1) : Tensor<T>();
+    const bool train = this->trainable();
+    conv2d_backward(input_, kernel(), dy, this->input_grad_needed() ? &grad_input_ : nullptr,
+                    train ? &dkernel : nullptr, train && options_.use_bias ? &dbias : nullptr, geometry_,
+                    workspace_);
+    if (!this->input_grad_needed()) grad_input_ = Tensor<T>();
+    return grad_input_;
+  }
+
+  Tensor<T> kernel() const { return this->params_.value(0); }
+  Tensor<T> bias() const { return this->params_.value(1); }
+  const ConvGeometry& geometry() const { return geometry_; }
+
+ private:
+  std::int64_t filters_;
+  int kernel_h_, kernel_w_;
+  Conv2DOptions options_;
+  ConvGeometry geometry_;
+  ConvWorkspace<T> workspace_;
+  Tensor<T> input_, output_, grad_input_;
+};
+
+}  // namespace tinynet

@@ -1,0 +1,113 @@
+// tinynet/model/sequential.hpp: Sequential, a run-time stack of layers (keras.Sequential).
+//
+//   Sequential<float> model;
+//   model.add<Conv2D<float>>(32, 3);            // or model.add(std::make_unique<...>())
+//   model.add<ReLU<float>>();
+//   model.setup(Shape{3, 32, 32}, /*seed=*/1);  // build + Keras initialisation
+//   const Tensor<float>& logits = model.forward(batch);
+//   model.backward(dlogits);                    // parameter gradients in parameters().grads()
+//
+// All parameters of the model are one contiguous buffer (parameters().values()),
+// with per-layer views. A Sequential is itself a Layer, so models nest.
+#pragma once
+
+#include <iomanip>
+#include <memory>
+#include <ostream>
+#include <sstream>
+#include <string>
+#include <utility>
+
+#include "tinynet/layers/composite.hpp"
+
+namespace tinynet {
+
+template <class T>
+class Sequential : public Composite<T> {
+ public:
+  Sequential() = default;
+  explicit Sequential(std::string name) { this->set_name(std::move(name)); }
+
+  std::string type() const override { return "Sequential"; }
+
+  // requires: not built yet. ensures: the layer appended (auto-named when unnamed).
+  Layer<T>& add(LayerPtr<T> layer) {
+    check(!this->is_built(), this->label(), ": add() after the model was built");
+    return this->adopt(std::move(layer));
+  }
+  template <class L, class... Args>
+  L& add(Args&&... args) {
+    return static_cast<L&>(add(std::make_unique<L>(std::forward<Args>(args)...)));
+  }
+
+  Shape build(const Shape& in) override {
+    check(!this->children_.empty(), this->label(), ": cannot build an empty model");
+    Shape shape = in;
+    for (auto& c : this->children_) {
+      try {
+        shape = c->build_once(shape);
+      } catch (const Error& e) {
+        fail(this->label(), ": building layer '", c->name(), "' (", c->type(), ") on input ", shape, ": ", e.what());
+      }
+    }
+    this->adopt_children_parameters();
+    return shape;
+  }
+
+  // ensures: built for `sample_shape` (no batch dimension) and initialised from `seed`.
+  void setup(const Shape& sample_shape, std::uint64_t seed = 0) {
+    this->build_once(sample_shape);
+    Rng rng(seed);
+    this->initialize(rng);
+  }
+
+  const Tensor<T>& forward(const Tensor<T>& x) override {
+    this->check_input(x);
+    const Tensor<T>* h = &x;
+    for (auto& c : this->children_) h = &c->forward(*h);
+    return *h;
+  }
+
+  const Tensor<T>& backward(const Tensor<T>& dy) override {
+    const Tensor<T>* g = &dy;
+    for (std::size_t i = this->children_.size(); i-- > 0;) {
+      this->children_[i]->set_input_grad_needed(i > 0 || this->input_grad_needed());
+      g = &this->children_[i]->backward(*g);
+    }
+    return *g;
+  }
+
+  // ensures: the optimizer's view of the model: [offset, count) ranges of parameters().values().
+  std::vector<std::pair<std::int64_t, std::int64_t>> trainable_ranges() const {
+    std::vector<std::pair<std::int64_t, std::int64_t>> out;
+    this->collect_trainable_ranges(0, out);
+    return out;
+  }
+
+  // ensures: a table like Keras' model.summary(): layer, output shape, parameter count.
+  void summary(std::ostream& os) const {
+    const int w1 = 34, w2 = 22;
+    const std::string rule(w1 + w2 + 12, '-');
+    os << rule << '\n'
+       << std::left << std::setw(w1) << "Layer (type)" << std::setw(w2) << "Output Shape" << "Param #\n"
+       << std::string(rule.size(), '=') << '\n';
+    for (const auto& c : this->children_) {
+      std::ostringstream shape;
+      shape << "(None";
+      for (int i = 0; i < c->output_shape().rank(); ++i) shape << ", " << c->output_shape()[i];
+      shape << ")";
+      os << std::setw(w1) << (c->name() + " (" + c->type() + ")") << std::setw(w2) << shape.str()
+         << c->parameters().size() << '\n';
+    }
+    const auto& p = this->parameters();
+    std::int64_t trainable = 0;
+    for (const auto& r : trainable_ranges()) trainable += r.second;
+    os << std::string(rule.size(), '=') << '\n'
+       << "Total params: " << p.size() << '\n'
+       << "Trainable params: " << trainable << '\n'
+       << "Non-trainable params: " << p.size() - trainable << '\n'
+       << rule << '\n';
+  }
+};
+
+}  // namespace tinynet
