@@ -46,6 +46,13 @@ class Composite : public Layer<T> {
     this->params_.bind(values, grads);
     bind_children();
   }
+  void collect_rngs(std::vector<std::pair<std::string, Rng*>>& out) override {
+    for (auto& c : children_) {
+      std::vector<std::pair<std::string, Rng*>> inner;
+      c->collect_rngs(inner);
+      for (auto& r : inner) out.emplace_back(c->name() + (r.first.empty() ? "" : "/" + r.first), r.second);
+    }
+  }
   void collect_trainable_ranges(std::int64_t base,
                                 std::vector<std::pair<std::int64_t, std::int64_t>>& out) const override {
     std::int64_t offset = base;

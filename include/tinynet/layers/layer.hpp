@@ -68,6 +68,10 @@ class Layer {
       if (e.kind == ParameterKind::weight) out.emplace_back(base + e.offset, e.shape.numel());
   }
 
+  // ensures: (name, generator) of every random generator whose state a checkpoint must
+  // keep (Dropout's), this layer's and its sub-layers'.
+  virtual void collect_rngs(std::vector<std::pair<std::string, Rng*>>& /*out*/) {}
+
   // Called by Sequential/containers; runs build() and records the shapes.
   Shape build_once(const Shape& input_sample_shape) {
     check(!built_, type(), " '", name_, "': already built for input ", input_shape_);

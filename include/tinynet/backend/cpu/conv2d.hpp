@@ -78,9 +78,16 @@ void col2im(const T* dcol, std::int64_t batch, const ConvGeometry& g, T* dx) {
             if (ih < 0 || ih >= g.in_h) continue;
             T* dst = plane + ih * g.in_w;
             const T* s = src + oh * g.out_w;
-            for (std::int64_t ow = 0; ow < g.out_w; ++ow) {
-              const std::int64_t iw = ow * g.stride_w - g.pad_left + j;
-              if (iw >= 0 && iw < g.in_w) dst[iw] += s[ow];
+            if (g.stride_w == 1) {
+              const std::int64_t lo = std::clamp<std::int64_t>(g.pad_left - j, 0, g.out_w);
+              const std::int64_t hi = std::clamp<std::int64_t>(g.in_w + g.pad_left - j, lo, g.out_w);
+              T* d = dst - g.pad_left + j;
+              for (std::int64_t ow = lo; ow < hi; ++ow) d[ow] += s[ow];
+            } else {
+              for (std::int64_t ow = 0; ow < g.out_w; ++ow) {
+                const std::int64_t iw = ow * g.stride_w - g.pad_left + j;
+                if (iw >= 0 && iw < g.in_w) dst[iw] += s[ow];
+              }
             }
           }
         }

@@ -1,13 +1,20 @@
 // tinynet/backend/cpu/gemm.hpp: row-major GEMM on raw pointers through Eigen.
 //
 // C = alpha * op(A) * op(B) + beta * C, all matrices row-major with leading
-// dimensions lda/ldb/ldc (op = transpose when the flag is set). Eigen runs it on
-// the OpenMP pool sized by set_num_threads(); call it outside parallel regions.
+// dimensions lda/ldb/ldc (op = transpose when the flag is set).
+// Threading: gemm() splits C into one block of rows or columns per OpenMP thread
+// (along the longer side) and runs a single-threaded Eigen product on each; Eigen's
+// own splitting is poor for the flat shapes convolutions produce (e.g. 32 x 57600 x 288
+// ran at 30 GFLOP/s on 2 threads vs 88 split this way). Call it outside parallel regions.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include <Eigen/Core>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 namespace tinynet {
 namespace cpu {
@@ -20,8 +27,9 @@ template <class T>
 using MatrixMap = Eigen::Map<RowMatrix<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
 
 // requires: op(A) is M x K, op(B) is K x N, C is M x N; pointers valid for those sizes.
+// ensures: C computed on the calling thread only.
 template <class T>
-void gemm(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K, T alpha, const T* A,
+void gemm_serial(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K, T alpha, const T* A,
           std::int64_t lda, const T* B, std::int64_t ldb, T beta, T* C, std::int64_t ldc) {
   MatrixMap<T> c(C, M, N, Eigen::OuterStride<>(ldc));
   if (M == 0 || N == 0) return;
@@ -40,6 +48,33 @@ void gemm(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64
     c.noalias() += alpha * a * b.transpose();
   else
     c.noalias() += alpha * a.transpose() * b.transpose();
+}
+
+// requires: as gemm_serial. ensures: the same C, computed by the OpenMP threads.
+template <class T>
+void gemm(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K, T alpha, const T* A,
+          std::int64_t lda, const T* B, std::int64_t ldb, T beta, T* C, std::int64_t ldc) {
+  int threads = 1;
+#ifdef _OPENMP
+  if (!omp_in_parallel() && 2.0 * M * N * K > 4e6) threads = omp_get_max_threads();
+#endif
+  if (threads <= 1) return gemm_serial(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  const bool split_rows = M >= N;
+  const std::int64_t extent = split_rows ? M : N;
+  const std::int64_t align = 16;  // keep blocks a multiple of a SIMD/register tile
+  const std::int64_t chunk = ((extent + threads - 1) / threads + align - 1) / align * align;
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int t = 0; t < threads; ++t) {
+    const std::int64_t begin = t * chunk, end = std::min(extent, begin + chunk);
+    if (begin >= end) continue;
+    if (split_rows) {
+      const T* a = trans_a ? A + begin : A + begin * lda;
+      gemm_serial(trans_a, trans_b, end - begin, N, K, alpha, a, lda, B, ldb, beta, C + begin * ldc, ldc);
+    } else {
+      const T* b = trans_b ? B + begin * ldb : B + begin;
+      gemm_serial(trans_a, trans_b, M, end - begin, K, alpha, A, lda, b, ldb, beta, C + begin, ldc);
+    }
+  }
 }
 
 }  // namespace cpu

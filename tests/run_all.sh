@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The test command: installs missing Debian packages, builds tinynet with warnings as
+# errors, runs the whole ctest suite, then installs tinynet into a temporary prefix and
+# builds + runs a separate consumer project against it (find_package(tinynet)).
+# Usage: tests/run_all.sh [build-dir]      (default: build-tests)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+build="${1:-$root/build-tests}"
+jobs="$(nproc 2>/dev/null || echo 2)"
+
+"$root/cmake/install_deps.sh" tests
+
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DTINYNET_WERROR=ON
+cmake --build "$build" -j"$jobs"
+(cd "$build" && ctest --output-on-failure -j"$jobs")
+
+prefix="$build/install-prefix"
+rm -rf "$prefix" "$build/consumer"
+cmake --install "$build" --prefix "$prefix" > /dev/null
+cmake -S "$root/tests/consumer" -B "$build/consumer" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release
+cmake --build "$build/consumer" -j"$jobs"
+"$build/consumer/readme_example"
+echo "consumer project: built against the installed package and ran"
