@@ -1,0 +1,43 @@
+// tinynet/backend/cpu/dropout.hpp: inverted dropout kernels.
+//
+// The mask holds the factor each element is multiplied by: 0 (dropped, probability
+// `rate`) or 1/(1-rate) (kept), drawn in element order from the caller's Rng, so the
+// same generator state gives the same mask.
+#pragma once
+
+#include <cstdint>
+
+#include "tinynet/core/random.hpp"
+#include "tinynet/core/tensor.hpp"
+
+namespace tinynet {
+namespace cpu {
+
+// requires: 0 <= rate < 1; mask and y sized as x.
+// ensures: mask drawn from rng (one uniform per element: dropped when below rate);
+// y = x * mask.
+template <class T>
+void dropout_forward(const Tensor<T>& x, double rate, Rng& rng, Tensor<T>& mask, Tensor<T>& y) {
+  const T keep_scale = static_cast<T>(1.0 / (1.0 - rate));
+  const std::int64_t n = x.numel();
+  T* m = mask.data();
+  for (std::int64_t i = 0; i < n; ++i) m[i] = rng.uniform() < rate ? T(0) : keep_scale;
+  const T* in = x.data();
+  T* out = y.data();
+#pragma omp parallel for schedule(static)
+  for (std::int64_t i = 0; i < n; ++i) out[i] = in[i] * m[i];
+}
+
+// requires: mask from dropout_forward; dy and dx sized as mask. ensures: dx = dy * mask.
+template <class T>
+void dropout_backward(const Tensor<T>& mask, const Tensor<T>& dy, Tensor<T>& dx) {
+  const std::int64_t n = mask.numel();
+  const T* m = mask.data();
+  const T* g = dy.data();
+  T* out = dx.data();
+#pragma omp parallel for schedule(static)
+  for (std::int64_t i = 0; i < n; ++i) out[i] = g[i] * m[i];
+}
+
+}  // namespace cpu
+}  // namespace tinynet

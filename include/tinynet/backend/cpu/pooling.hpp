@@ -1,0 +1,93 @@
+// tinynet/backend/cpu/pooling.hpp: max pooling and global average pooling kernels.
+//
+// Max pooling: x [N,C,H,W] -> y [N,C,OH,OW] over windows described by a ConvGeometry
+// (channels == out_channels). Padded cells never win: each window takes the maximum of
+// its in-image cells (with 'valid' or 'same' padding every window holds at least one).
+// argmax [N,C,OH,OW] records, per output, the winning cell as h*W+w within its plane
+// (the first maximum on ties); backward routes each gradient to that cell.
+// Global average pooling: x [N,C,H,W] -> y [N,C], the mean of each plane.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "tinynet/backend/conv_geometry.hpp"
+#include "tinynet/core/tensor.hpp"
+
+namespace tinynet {
+namespace cpu {
+
+// requires: x [N,C,H,W] matching g; y and argmax sized [N,C,OH,OW].
+// ensures: y = window maxima, argmax = their positions.
+template <class T>
+void max_pool2d_forward(const Tensor<T>& x, Tensor<T>& y, Tensor<std::int32_t>& argmax, const ConvGeometry& g) {
+  const std::int64_t planes = x.dim(0) * g.channels;
+  const T* in = x.data();
+  T* out = y.data();
+  std::int32_t* idx = argmax.data();
+#pragma omp parallel for schedule(static)
+  for (std::int64_t p = 0; p < planes; ++p) {
+    const T* plane = in + p * g.in_pixels();
+    for (std::int64_t oh = 0; oh < g.out_h; ++oh) {
+      const std::int64_t h0 = oh * g.stride_h - g.pad_top;
+      const std::int64_t h_lo = std::max<std::int64_t>(h0, 0), h_hi = std::min<std::int64_t>(h0 + g.kernel_h, g.in_h);
+      for (std::int64_t ow = 0; ow < g.out_w; ++ow) {
+        const std::int64_t w0 = ow * g.stride_w - g.pad_left;
+        const std::int64_t w_lo = std::max<std::int64_t>(w0, 0),
+                           w_hi = std::min<std::int64_t>(w0 + g.kernel_w, g.in_w);
+        std::int64_t best = h_lo * g.in_w + w_lo;
+        for (std::int64_t h = h_lo; h < h_hi; ++h)
+          for (std::int64_t w = w_lo; w < w_hi; ++w)
+            if (plane[h * g.in_w + w] > plane[best]) best = h * g.in_w + w;
+        const std::int64_t o = p * g.out_pixels() + oh * g.out_w + ow;
+        out[o] = plane[best];
+        idx[o] = static_cast<std::int32_t>(best);
+      }
+    }
+  }
+}
+
+// requires: argmax from max_pool2d_forward of this batch; dy [N,C,OH,OW]; dx sized [N,C,H,W].
+// ensures: dx = sum of dy over the outputs each cell won (0 for cells that won nothing).
+template <class T>
+void max_pool2d_backward(const Tensor<T>& dy, const Tensor<std::int32_t>& argmax, Tensor<T>& dx,
+                         const ConvGeometry& g) {
+  const std::int64_t planes = dy.dim(0) * g.channels;
+  const T* grad = dy.data();
+  const std::int32_t* idx = argmax.data();
+  T* out = dx.data();
+#pragma omp parallel for schedule(static)
+  for (std::int64_t p = 0; p < planes; ++p) {
+    T* plane = out + p * g.in_pixels();
+    std::fill(plane, plane + g.in_pixels(), T(0));
+    for (std::int64_t o = p * g.out_pixels(); o < (p + 1) * g.out_pixels(); ++o) plane[idx[o]] += grad[o];
+  }
+}
+
+// requires: x [N,C,H,W] with H*W >= 1, y sized [N,C]. ensures: y[n,c] = mean of plane (n,c).
+template <class T>
+void global_average_pool_forward(const Tensor<T>& x, Tensor<T>& y) {
+  const std::int64_t planes = x.dim(0) * x.dim(1), pixels = x.dim(2) * x.dim(3);
+  const T* in = x.data();
+  T* out = y.data();
+#pragma omp parallel for schedule(static)
+  for (std::int64_t p = 0; p < planes; ++p) {
+    double sum = 0;
+    for (std::int64_t i = 0; i < pixels; ++i) sum += in[p * pixels + i];
+    out[p] = static_cast<T>(sum / static_cast<double>(pixels));
+  }
+}
+
+// requires: dy [N,C], dx sized [N,C,H,W]. ensures: dx[n,c,h,w] = dy[n,c] / (H*W).
+template <class T>
+void global_average_pool_backward(const Tensor<T>& dy, Tensor<T>& dx) {
+  const std::int64_t planes = dx.dim(0) * dx.dim(1), pixels = dx.dim(2) * dx.dim(3);
+  const T* grad = dy.data();
+  T* out = dx.data();
+#pragma omp parallel for schedule(static)
+  for (std::int64_t p = 0; p < planes; ++p)
+    std::fill(out + p * pixels, out + (p + 1) * pixels, static_cast<T>(grad[p] / static_cast<double>(pixels)));
+}
+
+}  // namespace cpu
+}  // namespace tinynet

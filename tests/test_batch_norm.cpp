@@ -1,0 +1,211 @@
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <string>
+
+#include "layer_test_helpers.hpp"
+#include "tinynet/layers/batch_norm.hpp"
+
+using namespace tinynet;
+using tinynet_test::random_tensor;
+using tinynet_test::require_gradients_match;
+
+namespace {
+
+// ensures: bn built for `x_shape`, initialised, with non-trivial gamma, beta and moving statistics.
+void prepare(BatchNorm<double>& bn, const Shape& x_shape, std::uint64_t seed) {
+  bn.build_once(x_shape.drop_front());
+  Rng rng(1);
+  bn.initialize(rng);
+  const Shape channels{x_shape[1]};
+  bn.gamma().copy_from(random_tensor(channels, seed, 0.5, 1.5));
+  bn.beta().copy_from(random_tensor(channels, seed + 1, -0.5, 0.5));
+  bn.moving_mean().copy_from(random_tensor(channels, seed + 2, -0.3, 0.3));
+  bn.moving_variance().copy_from(random_tensor(channels, seed + 3, 0.5, 2.0));
+}
+
+std::string shape_name(const Shape& s) { return "input " + s.str(); }
+
+}  // namespace
+
+TEST_CASE("BatchNorm declares Keras' four parameters with Keras' initial values", "[batch_norm]") {
+  BatchNorm<float> bn;
+  bn.build_once(Shape{3, 4, 4});
+  Rng rng(0);
+  bn.initialize(rng);
+  const auto& entries = bn.parameters().entries();
+  REQUIRE(entries.size() == 4);
+  CHECK(entries[0].name == "gamma");
+  CHECK(entries[1].name == "beta");
+  CHECK(entries[2].name == "moving_mean");
+  CHECK(entries[3].name == "moving_variance");
+  CHECK(entries[0].kind == ParameterKind::weight);
+  CHECK(entries[1].kind == ParameterKind::weight);
+  CHECK(entries[2].kind == ParameterKind::statistic);
+  CHECK(entries[3].kind == ParameterKind::statistic);
+  for (int c = 0; c < 3; ++c) {
+    CHECK(bn.gamma()[c] == 1.0f);
+    CHECK(bn.beta()[c] == 0.0f);
+    CHECK(bn.moving_mean()[c] == 0.0f);
+    CHECK(bn.moving_variance()[c] == 1.0f);
+  }
+  CHECK(bn.momentum() == 0.99);
+  CHECK(bn.epsilon() == 1e-3);
+  CHECK(bn.type() == "BatchNormalization");
+}
+
+TEST_CASE("BatchNorm training forward and moving-average update, by hand", "[batch_norm]") {
+  // [N=2, C=2, H=1, W=2]. Channel 0 holds {1,2 | 3,6}: mean 3, biased variance 3.5,
+  // unbiased 14/3. Channel 1 holds {0,0 | 4,4}: mean 2, biased variance 4, unbiased 16/3.
+  BatchNorm<double> bn(BatchNormOptions{0.9, 1e-3});
+  bn.build_once(Shape{2, 1, 2});
+  Rng rng(0);
+  bn.initialize(rng);
+  bn.gamma().copy_from(Tensor<double>(Shape{2}, {2.0, 1.0}));
+  bn.beta().copy_from(Tensor<double>(Shape{2}, {0.5, -1.0}));
+  Tensor<double> x(Shape{2, 2, 1, 2}, {1, 2, 0, 0, 3, 6, 4, 4});
+  const auto& y = bn.forward(x);
+  const double s0 = 2.0 / std::sqrt(3.5 + 1e-3), s1 = 1.0 / std::sqrt(4.0 + 1e-3);
+  const double expected[] = {(1 - 3) * s0 + 0.5, (2 - 3) * s0 + 0.5, (0 - 2) * s1 - 1, (0 - 2) * s1 - 1,
+                             (3 - 3) * s0 + 0.5, (6 - 3) * s0 + 0.5, (4 - 2) * s1 - 1, (4 - 2) * s1 - 1};
+  for (int i = 0; i < 8; ++i) CHECK(y[i] == Approx(expected[i]).epsilon(1e-12));
+
+  CHECK(bn.moving_mean()[0] == Approx(0.9 * 0 + 0.1 * 3).epsilon(1e-12));
+  CHECK(bn.moving_mean()[1] == Approx(0.9 * 0 + 0.1 * 2).epsilon(1e-12));
+  CHECK(bn.moving_variance()[0] == Approx(0.9 * 1 + 0.1 * 14.0 / 3.0).epsilon(1e-12));
+  CHECK(bn.moving_variance()[1] == Approx(0.9 * 1 + 0.1 * 16.0 / 3.0).epsilon(1e-12));
+
+  // A second step compounds the average.
+  bn.forward(x);
+  CHECK(bn.moving_mean()[0] == Approx(0.9 * 0.3 + 0.1 * 3).epsilon(1e-12));
+  CHECK(bn.moving_variance()[1] == Approx(0.9 * (0.9 + 0.1 * 16.0 / 3.0) + 0.1 * 16.0 / 3.0).epsilon(1e-12));
+}
+
+TEST_CASE("BatchNorm on [N,F] features normalises per feature", "[batch_norm]") {
+  BatchNorm<double> bn(BatchNormOptions{0.5, 1e-3});
+  bn.build_once(Shape{2});
+  Rng rng(0);
+  bn.initialize(rng);
+  // Feature 0 = {1, 3}: mean 2, variance 1 (unbiased 2). Feature 1 = {10, 10}: variance 0.
+  Tensor<double> x(Shape{2, 2}, {1, 10, 3, 10});
+  const auto& y = bn.forward(x);
+  CHECK(y[0] == Approx(-1 / std::sqrt(1 + 1e-3)));
+  CHECK(y[2] == Approx(1 / std::sqrt(1 + 1e-3)));
+  CHECK(y[1] == Approx(0.0).margin(1e-12));
+  CHECK(y[3] == Approx(0.0).margin(1e-12));
+  CHECK(bn.moving_mean()[0] == Approx(1.0));
+  CHECK(bn.moving_mean()[1] == Approx(5.0));
+  CHECK(bn.moving_variance()[0] == Approx(0.5 * 1 + 0.5 * 2));
+  CHECK(bn.moving_variance()[1] == Approx(0.5));
+}
+
+TEST_CASE("BatchNorm inference and frozen layers use the moving statistics and update nothing", "[batch_norm]") {
+  const Tensor<double> x = random_tensor(Shape{3, 2, 2, 3}, 5, -2, 2);
+  auto expect_moving_statistics = [&](BatchNorm<double>& bn) {
+    const Tensor<double> mean_before = bn.moving_mean().clone(), var_before = bn.moving_variance().clone();
+    const auto& y = bn.forward(x);
+    for (std::int64_t n = 0; n < 3; ++n)
+      for (std::int64_t c = 0; c < 2; ++c)
+        for (std::int64_t i = 0; i < 6; ++i) {
+          const std::int64_t k = (n * 2 + c) * 6 + i;
+          const double want =
+              bn.gamma()[c] * (x[k] - mean_before[c]) / std::sqrt(var_before[c] + bn.epsilon()) + bn.beta()[c];
+          CHECK(y[k] == Approx(want).epsilon(1e-12));
+        }
+    for (int c = 0; c < 2; ++c) {
+      CHECK(bn.moving_mean()[c] == mean_before[c]);
+      CHECK(bn.moving_variance()[c] == var_before[c]);
+    }
+  };
+  SECTION("inference mode") {
+    BatchNorm<double> bn;
+    prepare(bn, x.shape(), 20);
+    bn.set_training(false);
+    expect_moving_statistics(bn);
+  }
+  SECTION("frozen layer in training mode (Keras 2 in TF2)") {
+    BatchNorm<double> bn;
+    prepare(bn, x.shape(), 30);
+    bn.set_trainable(false);
+    REQUIRE(bn.training());
+    expect_moving_statistics(bn);
+    // Backward is the affine one and leaves the parameter gradients alone.
+    const Tensor<double> dy = random_tensor(x.shape(), 6);
+    const auto& dx = bn.backward(dy);
+    for (std::int64_t k = 0; k < x.numel(); ++k) {
+      const std::int64_t c = k / 6 % 2;
+      CHECK(dx[k] == Approx(dy[k] * bn.gamma()[c] / std::sqrt(bn.moving_variance()[c] + bn.epsilon())));
+    }
+    for (double g : bn.parameters().grads()) CHECK(g == 0.0);
+  }
+  SECTION("set_epsilon changes the normaliser (tf.keras ResNet50 uses 1.001e-5)") {
+    BatchNorm<double> bn;
+    prepare(bn, x.shape(), 40);
+    bn.set_epsilon(1.001e-5);
+    bn.set_training(false);
+    expect_moving_statistics(bn);
+  }
+}
+
+TEST_CASE("BatchNorm<float> accumulates in double: large means keep their precision", "[batch_norm]") {
+  BatchNorm<float> bn;
+  bn.build_once(Shape{1, 4, 4});
+  Rng rng(0);
+  bn.initialize(rng);
+  Tensor<float> x(Shape{4, 1, 4, 4});
+  for (std::int64_t i = 0; i < x.numel(); ++i) x[i] = 10000.0f + static_cast<float>(i % 4);  // mean +1.5, var 1.25
+  const auto& y = bn.forward(x);
+  const double s = 1 / std::sqrt(1.25 + 1e-3);
+  for (std::int64_t i = 0; i < x.numel(); ++i) CHECK(y[i] == Approx((i % 4 - 1.5) * s).margin(1e-4));
+  CHECK(bn.moving_mean()[0] == Approx(0.01 * 10001.5).epsilon(1e-6));
+}
+
+TEST_CASE("BatchNorm gradients in training mode", "[batch_norm][gradcheck]") {
+  const Shape shapes[] = {Shape{2, 3, 4, 5}, Shape{1, 5, 3, 3}, Shape{3, 7, 1, 1}, Shape{4, 2, 3, 2},
+                          Shape{6, 5},       Shape{3, 9},       Shape{2, 1}};
+  std::uint64_t seed = 100;
+  for (const Shape& s : shapes) {
+    SECTION(shape_name(s)) {
+      BatchNorm<double> bn;
+      prepare(bn, s, seed);
+      require_gradients_match(bn, random_tensor(s, seed + 50, -2, 3));
+    }
+    seed += 10;
+  }
+}
+
+TEST_CASE("BatchNorm gradients in inference mode and when frozen", "[batch_norm][gradcheck]") {
+  const Shape shapes[] = {Shape{2, 3, 4, 5}, Shape{1, 5, 3, 3}, Shape{5, 6}, Shape{1, 3}};
+  std::uint64_t seed = 200;
+  for (const Shape& s : shapes) {
+    SECTION("inference " + shape_name(s)) {
+      BatchNorm<double> bn;
+      prepare(bn, s, seed);
+      bn.set_training(false);
+      require_gradients_match(bn, random_tensor(s, seed + 50, -2, 3));
+    }
+    SECTION("frozen " + shape_name(s)) {
+      BatchNorm<double> bn;
+      prepare(bn, s, seed);
+      bn.set_trainable(false);
+      require_gradients_match(bn, random_tensor(s, seed + 50, -2, 3));
+    }
+    seed += 10;
+  }
+}
+
+TEST_CASE("BatchNorm rejects bad shapes and settings with clear messages", "[batch_norm]") {
+  BatchNorm<float> bn;
+  bn.set_name("bn1");
+  CHECK_THROWS_WITH(bn.build_once(Shape{3, 4}), Catch::Contains("bn1") && Catch::Contains("[3,4]"));
+  BatchNorm<float> ok;
+  ok.set_name("bn2");
+  ok.build_once(Shape{3, 4, 4});
+  Tensor<float> wrong(Shape{2, 5, 4, 4});
+  CHECK_THROWS_WITH(ok.forward(wrong), Catch::Contains("bn2") && Catch::Contains("[2,5,4,4]"));
+  ok.forward(Tensor<float>(Shape{2, 3, 4, 4}));
+  CHECK_THROWS_WITH(ok.backward(Tensor<float>(Shape{2, 3, 4, 5})),
+                    Catch::Contains("bn2") && Catch::Contains("[2,3,4,5]"));
+  CHECK_THROWS_AS(BatchNorm<float>(BatchNormOptions{1.5, 1e-3}), Error);
+  CHECK_THROWS_WITH(ok.set_epsilon(0), Catch::Contains("bn2") && Catch::Contains("epsilon"));
+}
