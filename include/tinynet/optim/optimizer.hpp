@@ -1,0 +1,151 @@
+// tinynet/optim/optimizer.hpp: the interface of the optimizers (Adam, SGD).
+//
+// An optimizer updates a model's flat parameter buffer (ParameterSet::values()) from its
+// gradient buffer of the same size, only inside the [offset, count) ranges it is given:
+// a model's trainable_ranges() leave out frozen layers and BatchNorm statistics, which
+// therefore stay bit-identical.
+//
+//   Adam<float> adam(AdamOptions{});
+//   model.backward(dloss);
+//   adam.step(model);   // = adam.step(values, grads, model.trainable_ranges())
+//
+// Optimizer state (Adam's moments, SGD's velocity) is a set of named tensors shaped like
+// the parameter buffer, allocated zero-filled on the first step on the parameters'
+// device. For checkpoints, state() exposes them and set_iterations() restores the step
+// count; restoring both and stepping continues exactly like an uninterrupted run.
+// Weight decay is decoupled (as in PyTorch's AdamW/SGDW and Keras' weight_decay):
+// p <- p - lr * weight_decay * p on the same ranges, before the gradient update.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tinynet/core/error.hpp"
+#include "tinynet/core/tensor.hpp"
+#include "tinynet/layers/layer.hpp"
+
+namespace tinynet {
+
+template <class T>
+class Optimizer {
+ public:
+  using Ranges = std::vector<std::pair<std::int64_t, std::int64_t>>;  // [offset, count) pairs
+
+  virtual ~Optimizer() = default;
+
+  // e.g. "Adam"; used in error messages.
+  const std::string& name() const { return name_; }
+
+  // requires: values.numel() == grads.numel(); ranges in ascending order, disjoint, inside
+  // the buffer; state tensors empty or of values' size (all checked, before any change).
+  // ensures: iterations() incremented; the elements in `ranges` (and the state there)
+  // updated; every other element of values and of the state untouched.
+  void step(Tensor<T>& values, const Tensor<T>& grads, const Ranges& ranges) {
+    check(values.numel() == grads.numel(), name_, "::step: values hold ", values.numel(), " elements but grads hold ",
+          grads.numel());
+    merge_ranges(values.numel(), ranges);
+    prepare_state(values);
+    ++iterations_;
+    apply(values, grads, merged_ranges_);
+  }
+  // ensures: one step on model.parameters() over the model's trainable ranges (those of
+  // Sequential::trainable_ranges()). Allocates nothing once the model is stable.
+  void step(Layer<T>& model) {
+    model_ranges_.clear();
+    model.collect_trainable_ranges(0, model_ranges_);
+    step(model.parameters().values(), model.parameters().grads(), model_ranges_);
+  }
+
+  double learning_rate() const { return learning_rate_; }
+  // requires: a finite rate >= 0 (checked).
+  void set_learning_rate(double learning_rate) {
+    check(std::isfinite(learning_rate) && learning_rate >= 0, name_, ": learning rate ", learning_rate,
+          " must be finite and >= 0");
+    learning_rate_ = learning_rate;
+  }
+  double weight_decay() const { return weight_decay_; }
+  // requires: a finite decay >= 0 (checked).
+  void set_weight_decay(double weight_decay) {
+    check(std::isfinite(weight_decay) && weight_decay >= 0, name_, ": weight decay ", weight_decay,
+          " must be finite and >= 0");
+    weight_decay_ = weight_decay;
+  }
+
+  // The number of steps taken (Keras' optimizer.iterations); Adam's bias correction uses it.
+  std::int64_t iterations() const { return iterations_; }
+  // requires: n >= 0 (checked). ensures: the next step is step number n + 1.
+  void set_iterations(std::int64_t n) {
+    check(n >= 0, name_, "::set_iterations: negative iteration count ", n);
+    iterations_ = n;
+  }
+
+  // ensures: the named state tensors (e.g. "m", "v"; none for plain SGD). Empty before the
+  // first step; a checkpoint loader may assign them (they must then hold as many elements
+  // as the parameter buffer, on its device) or overwrite their elements.
+  std::vector<std::pair<std::string, Tensor<T>*>> state() {
+    std::vector<std::pair<std::string, Tensor<T>*>> out;
+    for (auto& s : state_) out.emplace_back(s.first, &s.second);
+    return out;
+  }
+
+ protected:
+  // requires: learning_rate, weight_decay as for the setters (checked); state names unique.
+  Optimizer(std::string name, double learning_rate, double weight_decay, const std::vector<std::string>& state_names)
+      : name_(std::move(name)) {
+    set_learning_rate(learning_rate);
+    set_weight_decay(weight_decay);
+    for (const auto& s : state_names) state_.emplace_back(s, Tensor<T>());
+  }
+
+  // requires: ranges validated, ascending, disjoint and not adjacent; state tensors sized like
+  // values; iterations() already counts this step. ensures: the update applied on `ranges`.
+  virtual void apply(Tensor<T>& values, const Tensor<T>& grads, const Ranges& ranges) = 0;
+
+  // ensures: the i-th state tensor (in the order of the constructor's state_names).
+  Tensor<T>& state_tensor(std::size_t i) { return state_[i].second; }
+
+ private:
+  // ensures: merged_ranges_ holds `ranges` with adjacent ones joined (a layer's kernel and
+  // bias become one update); an Error naming the bad range otherwise.
+  void merge_ranges(std::int64_t size, const Ranges& ranges) {
+    merged_ranges_.clear();
+    std::int64_t previous_end = 0;
+    for (std::size_t i = 0; i < ranges.size(); ++i) {
+      const std::int64_t offset = ranges[i].first, count = ranges[i].second;
+      check(offset >= 0 && count >= 0 && offset + count <= size, name_, "::step: range ", i, " [", offset, ",",
+            offset + count, ") is outside the parameter buffer of ", size, " elements");
+      check(offset >= previous_end, name_, "::step: range ", i, " [", offset, ",", offset + count,
+            ") overlaps or precedes the previous range, which ends at ", previous_end,
+            " (ranges must be ascending and disjoint)");
+      if (count == 0) continue;
+      if (!merged_ranges_.empty() && merged_ranges_.back().first + merged_ranges_.back().second == offset)
+        merged_ranges_.back().second += count;
+      else
+        merged_ranges_.emplace_back(offset, count);
+      previous_end = offset + count;
+    }
+  }
+
+  // ensures: every state tensor holds values.numel() elements (zero-filled when it was empty).
+  void prepare_state(const Tensor<T>& values) {
+    for (auto& s : state_) {
+      if (s.second.empty()) {
+        s.second = Tensor<T>(values.shape(), values.device());
+        continue;
+      }
+      check(s.second.numel() == values.numel(), name_, ": state tensor '", s.first, "' holds ", s.second.numel(),
+            " elements but the parameter buffer holds ", values.numel(), " (restored from another model?)");
+    }
+  }
+
+  std::string name_;
+  double learning_rate_ = 0, weight_decay_ = 0;
+  std::int64_t iterations_ = 0;
+  std::vector<std::pair<std::string, Tensor<T>>> state_;
+  Ranges merged_ranges_, model_ranges_;  // reused every step
+};
+
+}  // namespace tinynet
