@@ -86,7 +86,7 @@ class Sequential : public Composite<T> {
 
   // ensures: a table like Keras' model.summary(): layer, output shape, parameter count.
   void summary(std::ostream& os) const {
-    const int w1 = 34, w2 = 22;
+    const int w1 = 44, w2 = 22;
     const std::string rule(w1 + w2 + 12, '-');
     os << rule << '\n'
        << std::left << std::setw(w1) << "Layer (type)" << std::setw(w2) << "Output Shape" << "Param #\n"

@@ -1,0 +1,124 @@
+// tinynet/layers/bottleneck.hpp: the ResNet v1 bottleneck residual block (Keras ResNet50).
+//
+//   main:     conv_a 1x1/stride -> bn_a -> relu -> conv_b 3x3 same -> bn_b -> relu
+//             -> conv_c 1x1 (4 x filters) -> bn_c
+//   shortcut: conv_shortcut 1x1/stride -> bn_shortcut   (projection; when the shape changes)
+//             or the input itself                         (identity)
+//   output:   relu(main + shortcut)
+// The stride sits on the first 1x1 convolution, as in keras.applications.ResNet50 (v1).
+// Sub-layer names (used by checkpoints and weight import): conv_a, bn_a, relu_a, conv_b,
+// bn_b, relu_b, conv_c, bn_c, conv_shortcut, bn_shortcut.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+
+#include "tinynet/backend/activation.hpp"
+#include "tinynet/backend/elementwise.hpp"
+#include "tinynet/layers/batch_norm.hpp"
+#include "tinynet/layers/composite.hpp"
+#include "tinynet/layers/conv2d.hpp"
+#include "tinynet/layers/relu.hpp"
+
+namespace tinynet {
+
+struct BottleneckOptions {
+  int stride = 1;
+  bool projection = false;  // a conv + BN shortcut (required when stride > 1 or channels change)
+  bool conv_bias = true;    // Keras' ResNet50 convolutions carry biases
+  BatchNormOptions batch_norm{};
+};
+
+template <class T>
+class Bottleneck : public Composite<T> {
+ public:
+  // requires: filters >= 1; the output has 4 * filters channels.
+  Bottleneck(int filters, BottleneckOptions options = {}) : filters_(filters), options_(options) {
+    check(filters >= 1 && options.stride >= 1, "Bottleneck: filters ", filters, " and stride ", options.stride,
+          " must be >= 1");
+    const int s = options.stride;
+    const bool bias = options.conv_bias;
+    conv_a_ = &add_child<Conv2D<T>>("conv_a", filters, 1, s, Padding::valid, bias);
+    bn_a_ = &add_child<BatchNorm<T>>("bn_a", options.batch_norm);
+    relu_a_ = &add_child<ReLU<T>>("relu_a");
+    conv_b_ = &add_child<Conv2D<T>>("conv_b", filters, 3, 1, Padding::same, bias);
+    bn_b_ = &add_child<BatchNorm<T>>("bn_b", options.batch_norm);
+    relu_b_ = &add_child<ReLU<T>>("relu_b");
+    conv_c_ = &add_child<Conv2D<T>>("conv_c", 4 * filters, 1, 1, Padding::valid, bias);
+    bn_c_ = &add_child<BatchNorm<T>>("bn_c", options.batch_norm);
+    if (options.projection) {
+      conv_shortcut_ = &add_child<Conv2D<T>>("conv_shortcut", 4 * filters, 1, s, Padding::valid, bias);
+      bn_shortcut_ = &add_child<BatchNorm<T>>("bn_shortcut", options.batch_norm);
+    }
+  }
+
+  std::string type() const override { return "Bottleneck"; }
+  std::string config() const override {
+    return std::to_string(filters_) + "/" + std::to_string(options_.stride) +
+           (options_.projection ? " projection" : " identity");
+  }
+
+  Shape build(const Shape& in) override {
+    check(in.rank() == 3, this->label(), ": needs [C,H,W] input, got ", in);
+    Shape main = in;
+    for (Layer<T>* l : main_path()) main = l->build_once(main);
+    Shape shortcut = in;
+    if (options_.projection) shortcut = bn_shortcut_->build_once(conv_shortcut_->build_once(in));
+    check(main == shortcut, this->label(), ": the shortcut gives ", shortcut, " but the main path ", main,
+          " (an identity shortcut needs stride 1 and ", 4 * filters_, " input channels; use projection)");
+    this->adopt_children_parameters();
+    return main;
+  }
+
+  const Tensor<T>& forward(const Tensor<T>& x) override {
+    this->check_input(x);
+    const Tensor<T>* h = &x;
+    for (Layer<T>* l : main_path()) h = &l->forward(*h);
+    const Tensor<T>& shortcut = options_.projection ? bn_shortcut_->forward(conv_shortcut_->forward(x)) : x;
+    output_.resize(h->shape(), x.device());
+    add_relu_forward(*h, shortcut, output_);
+    return output_;
+  }
+
+  const Tensor<T>& backward(const Tensor<T>& dy) override {
+    this->check_grad_output(dy, output_);
+    grad_sum_.resize(dy.shape(), dy.device());
+    relu_backward(output_, dy, grad_sum_);
+    const Tensor<T>* g = &grad_sum_;
+    auto path = main_path();
+    for (std::size_t i = path.size(); i-- > 0;) {
+      path[i]->set_input_grad_needed(i > 0 || this->input_grad_needed());
+      g = &path[i]->backward(*g);
+    }
+    const Tensor<T>* g_shortcut = &grad_sum_;
+    if (options_.projection) {
+      conv_shortcut_->set_input_grad_needed(this->input_grad_needed());
+      g_shortcut = &conv_shortcut_->backward(bn_shortcut_->backward(grad_sum_));
+    }
+    if (!this->input_grad_needed()) return grad_input_ = Tensor<T>();
+    grad_input_.resize(g->shape(), g->device());
+    add_forward(*g, *g_shortcut, grad_input_);
+    return grad_input_;
+  }
+
+ private:
+  template <class L, class... Args>
+  L& add_child(const std::string& name, Args&&... args) {
+    auto layer = std::make_unique<L>(std::forward<Args>(args)...);
+    layer->set_name(name);
+    return static_cast<L&>(this->adopt(std::move(layer)));
+  }
+  std::array<Layer<T>*, 8> main_path() const {
+    return {conv_a_, bn_a_, relu_a_, conv_b_, bn_b_, relu_b_, conv_c_, bn_c_};
+  }
+
+  int filters_;
+  BottleneckOptions options_;
+  Conv2D<T>*conv_a_, *conv_b_, *conv_c_, *conv_shortcut_ = nullptr;
+  BatchNorm<T>*bn_a_, *bn_b_, *bn_c_, *bn_shortcut_ = nullptr;
+  ReLU<T>*relu_a_, *relu_b_;
+  Tensor<T> output_, grad_sum_, grad_input_;
+};
+
+}  // namespace tinynet

@@ -1,0 +1,260 @@
+// tinynet/training/trainer.hpp: fit / evaluate / predict for image classifiers (Keras-style).
+//
+//   Trainer<float> trainer(model, loss, optimizer, schedule);
+//   History h = trainer.fit(train_loader, &validation, FitOptions{...});
+//   Evaluation e = trainer.evaluate(test, format);
+//
+// fit() runs epochs [options.first_epoch, options.epochs): per step it sets the
+// scheduled learning rate, runs forward, loss, backward and the optimizer step; after
+// each epoch it evaluates on the validation set, appends an EpochRecord, prints one
+// line (plus a live bar on a terminal), and - when configured - writes the history
+// (CSV + JSON), the resumable checkpoint (model, optimizer, epoch, RNG and schedule
+// state; atomic) and the best model by validation accuracy, and stops early when the
+// validation loss has not improved for `early_stopping_patience` epochs.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "tinynet/data/batch_loader.hpp"
+#include "tinynet/io/checkpoint.hpp"
+#include "tinynet/losses/softmax_cross_entropy.hpp"
+#include "tinynet/optim/optimizer.hpp"
+#include "tinynet/training/history.hpp"
+#include "tinynet/training/lr_schedule.hpp"
+#include "tinynet/training/metrics.hpp"
+#include "tinynet/training/progress.hpp"
+
+namespace tinynet {
+
+struct FitOptions {
+  int epochs = 15;                      // train until this many epochs are complete
+  int first_epoch = 0;                  // > 0 when resuming (epochs already done)
+  History history;                      // epochs already done (resume), appended to
+  std::string checkpoint_path;          // resumable state after every epoch ("" = none)
+  std::string best_model_path;          // best validation accuracy so far ("" = none)
+  std::string history_prefix;           // writes <prefix>.csv and <prefix>.json ("" = none)
+  int early_stopping_patience = 0;      // 0 = off; else epochs without val_loss improvement
+  std::int64_t eval_batch_size = 256;
+  BatchFormat validation_format;        // how validation images become model input
+  std::vector<std::pair<std::string, std::string>> metadata;  // stored in checkpoints
+  std::ostream* log = &std::cout;       // epoch lines (nullptr = silent)
+  bool live_progress = is_terminal(stdout);
+};
+
+struct Evaluation {
+  double loss = 0, accuracy = 0;
+  ConfusionMatrix confusion{1};
+  std::vector<int> predictions;         // per sample, dataset order
+  std::vector<float> probabilities;     // [N, K] row-major softmax outputs
+  double seconds = 0;
+};
+
+template <class T>
+class Trainer {
+ public:
+  Trainer(Layer<T>& model, SoftmaxCrossEntropy<T>& loss, Optimizer<T>& optimizer, LrSchedule& schedule)
+      : model_(model), loss_(loss), optimizer_(optimizer), schedule_(schedule) {}
+
+  // requires: model built for the loader's sample shape; validation may be null.
+  // ensures: the completed history (options.history plus the new epochs).
+  History fit(BatchLoader& train, const ImageDataset* validation, FitOptions options) {
+    History history = options.history;
+    model_.set_input_grad_needed(false);
+    double best_accuracy = -1, best_loss = std::numeric_limits<double>::infinity();
+    int epochs_without_improvement = 0;
+    for (const auto& e : history.epochs) {
+      best_accuracy = std::max(best_accuracy, e.val_accuracy);
+      if (e.val_loss < best_loss) best_loss = e.val_loss, epochs_without_improvement = 0;
+      else ++epochs_without_improvement;
+    }
+    ProgressBar bar(std::cout, options.live_progress);
+    for (int epoch = options.first_epoch; epoch < options.epochs; ++epoch) {
+      EpochRecord record = train_epoch(train, epoch, options.epochs, bar);
+      if (validation) {
+        const Evaluation v = evaluate(*validation, options.validation_format, options.eval_batch_size, false);
+        record.val_loss = v.loss;
+        record.val_accuracy = v.accuracy;
+        record.seconds += v.seconds;
+        schedule_.end_epoch(v.loss);
+      }
+      history.epochs.push_back(record);
+      if (options.log) *options.log << epoch_line(record, options.epochs) << std::endl;
+      if (!options.history_prefix.empty()) {
+        history.write_csv(options.history_prefix + ".csv");
+        history.write_json(options.history_prefix + ".json");
+      }
+      if (!options.best_model_path.empty() && validation && record.val_accuracy > best_accuracy) {
+        best_accuracy = record.val_accuracy;
+        save_checkpoint<T>(options.best_model_path, model_, nullptr, extras(epoch + 1, options));
+      }
+      if (!options.checkpoint_path.empty())
+        save_checkpoint(options.checkpoint_path, model_, &optimizer_, extras(epoch + 1, options));
+      if (validation && options.early_stopping_patience > 0) {
+        if (record.val_loss < best_loss) best_loss = record.val_loss, epochs_without_improvement = 0;
+        else if (++epochs_without_improvement >= options.early_stopping_patience) {
+          if (options.log)
+            *options.log << "Early stopping: val_loss has not improved for " << epochs_without_improvement
+                         << " epochs" << std::endl;
+          break;
+        }
+      }
+    }
+    return history;
+  }
+
+  // ensures: loss, accuracy, confusion matrix and per-sample predictions over `data`
+  // (eval mode; with `flip_tta` the softmax of the image and its mirror are averaged).
+  Evaluation evaluate(const ImageDataset& data, const BatchFormat& format, std::int64_t batch_size = 256,
+                      bool keep_outputs = true, bool flip_tta = false) {
+    check(batch_size >= 1, "evaluate: batch size must be >= 1, got ", batch_size);
+    const auto start = std::chrono::steady_clock::now();
+    model_.set_training(false);
+    const int K = data.num_classes();
+    Evaluation ev;
+    ev.confusion = ConfusionMatrix(K);
+    if (keep_outputs) ev.probabilities.reserve(static_cast<std::size_t>(data.size() * K));
+    std::vector<std::int64_t> indices;
+    Batch batch;
+    double loss_sum = 0;
+    for (std::int64_t first = 0; first < data.size(); first += batch_size) {
+      const std::int64_t count = std::min(batch_size, data.size() - first);
+      indices.resize(count);
+      for (std::int64_t k = 0; k < count; ++k) indices[k] = first + k;
+      make_batch(data, indices.data(), count, format, batch);
+      const Tensor<T>& probs = probabilities(batch, flip_tta);
+      check(probs.dim(1) == K, "evaluate: the model gives ", probs.dim(1), " outputs but the dataset has ", K,
+            " classes");
+      for (std::int64_t k = 0; k < count; ++k) {
+        const T* row = probs.data() + k * K;
+        const int predicted = static_cast<int>(std::max_element(row, row + K) - row);
+        const int label = batch.labels[k];
+        loss_sum -= std::log(std::max<double>(row[label], 1e-12));
+        ev.confusion.add(label, predicted);
+        if (keep_outputs) {
+          ev.predictions.push_back(predicted);
+          ev.probabilities.insert(ev.probabilities.end(), row, row + K);
+        }
+      }
+    }
+    ev.loss = data.size() ? loss_sum / data.size() : 0;
+    ev.accuracy = ev.confusion.accuracy();
+    ev.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return ev;
+  }
+
+  // requires: batch.images shaped for the model. ensures: softmax outputs [B, K] (eval mode).
+  const Tensor<T>& probabilities(const Batch& batch, bool flip_tta = false) {
+    model_.set_training(false);
+    softmax_of_model(batch.images, probs_);
+    if (flip_tta) {
+      flipped_.resize(batch.images.shape());
+      flip_horizontally(batch.images, flipped_);
+      softmax_of_model(flipped_, probs_flipped_);
+      for (std::int64_t i = 0; i < probs_.numel(); ++i) probs_[i] = (probs_[i] + probs_flipped_[i]) / T(2);
+    }
+    return probs_;
+  }
+
+ private:
+  EpochRecord train_epoch(BatchLoader& train, int epoch, int epochs, ProgressBar& bar) {
+    model_.set_training(true);
+    train.begin_epoch(epoch);
+    const std::int64_t steps = train.batches_per_epoch();
+    bar.start(epoch, epochs, steps);
+    const auto start = std::chrono::steady_clock::now();
+    double loss_sum = 0;
+    std::int64_t correct = 0, seen = 0, step = 0;
+    Batch batch;
+    while (train.next(batch)) {
+      optimizer_.set_learning_rate(schedule_.rate(epoch, static_cast<double>(step) / steps));
+      const Tensor<T>& logits = model_.forward(batch.images);
+      const double loss = loss_.forward(logits, batch.labels);
+      check(std::isfinite(loss), "fit: the loss became ", loss, " at epoch ", epoch + 1, " step ", step + 1,
+            " (learning rate ", optimizer_.learning_rate(), "); lower the learning rate");
+      model_.backward(loss_.backward());
+      optimizer_.step(model_);
+      const std::int64_t K = logits.dim(1);
+      for (std::int64_t k = 0; k < batch.size(); ++k) {
+        const T* row = logits.data() + k * K;
+        correct += (std::max_element(row, row + K) - row) == batch.labels[k];
+      }
+      loss_sum += loss * batch.size();
+      seen += batch.size();
+      ++step;
+      bar.update(step, loss_sum / seen, static_cast<double>(correct) / seen, seen);
+    }
+    bar.finish();
+    EpochRecord r{};
+    r.epoch = epoch + 1;
+    r.train_loss = seen ? loss_sum / seen : 0;
+    r.train_accuracy = seen ? static_cast<double>(correct) / seen : 0;
+    r.learning_rate = optimizer_.learning_rate();
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    r.images_per_second = r.seconds > 0 ? seen / r.seconds : 0;
+    r.data_wait_seconds = train.wait_seconds();
+    r.val_loss = r.val_accuracy = std::numeric_limits<double>::quiet_NaN();
+    return r;
+  }
+
+  void softmax_of_model(const Tensor<T>& images, Tensor<T>& out) {
+    const Tensor<T>& logits = model_.forward(images);
+    out.resize(logits.shape());
+    const std::int64_t N = logits.dim(0), K = logits.dim(1);
+    for (std::int64_t n = 0; n < N; ++n) {
+      const T* z = logits.data() + n * K;
+      T* p = out.data() + n * K;
+      const T top = *std::max_element(z, z + K);
+      double sum = 0;
+      for (std::int64_t k = 0; k < K; ++k) sum += p[k] = std::exp(z[k] - top);
+      for (std::int64_t k = 0; k < K; ++k) p[k] = static_cast<T>(p[k] / sum);
+    }
+  }
+
+  static void flip_horizontally(const Tensor<T>& in, Tensor<T>& out) {
+    const std::int64_t rows = in.numel() / in.dim(3), W = in.dim(3);
+    for (std::int64_t r = 0; r < rows; ++r)
+      std::reverse_copy(in.data() + r * W, in.data() + (r + 1) * W, out.data() + r * W);
+  }
+
+  CheckpointExtras extras(int epochs_done, const FitOptions& options) const {
+    CheckpointExtras e;
+    e.epoch = epochs_done;
+    e.metadata = options.metadata;
+    e.metadata.emplace_back("lr_schedule_state", schedule_.state());
+    return e;
+  }
+
+  static std::string epoch_line(const EpochRecord& r, int epochs) {
+    char line[320];
+    std::snprintf(line, sizeof line,
+                  "Epoch %d/%d - %.0fs - loss: %.4f - accuracy: %.4f - val_loss: %.4f - val_accuracy: %.4f - lr: %.3g"
+                  " - %.0f img/s - data wait %.1f%%",
+                  r.epoch, epochs, r.seconds, r.train_loss, r.train_accuracy, r.val_loss, r.val_accuracy,
+                  r.learning_rate, r.images_per_second, r.seconds > 0 ? 100 * r.data_wait_seconds / r.seconds : 0.0);
+    return line;
+  }
+
+  Layer<T>& model_;
+  SoftmaxCrossEntropy<T>& loss_;
+  Optimizer<T>& optimizer_;
+  LrSchedule& schedule_;
+  Tensor<T> probs_, probs_flipped_, flipped_;
+};
+
+// ensures: restores a fit() checkpoint (model, optimizer, schedule); returns epochs done.
+template <class T>
+int resume_training(const std::string& checkpoint_path, Layer<T>& model, Optimizer<T>& optimizer,
+                    LrSchedule& schedule) {
+  const CheckpointExtras e = load_checkpoint(checkpoint_path, model, &optimizer);
+  for (const auto& kv : e.metadata)
+    if (kv.first == "lr_schedule_state") schedule.restore(kv.second);
+  return static_cast<int>(e.epoch);
+}
+
+}  // namespace tinynet

@@ -1,0 +1,238 @@
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <sstream>
+
+#include "layer_test_helpers.hpp"
+#include "tinynet/io/checkpoint.hpp"
+#include "tinynet/layers/batch_norm.hpp"
+#include "tinynet/layers/conv2d.hpp"
+#include "tinynet/layers/dense.hpp"
+#include "tinynet/layers/dropout.hpp"
+#include "tinynet/layers/flatten.hpp"
+#include "tinynet/layers/max_pool2d.hpp"
+#include "tinynet/layers/relu.hpp"
+#include "tinynet/model/sequential.hpp"
+#include "tinynet/optim/adam.hpp"
+#include "tinynet/training/trainer.hpp"
+
+using namespace tinynet;
+
+namespace {
+
+std::unique_ptr<Sequential<float>> small_cnn(std::uint64_t seed = 3) {
+  auto net = std::make_unique<Sequential<float>>("small_cnn");
+  net->add<Conv2D<float>>(6, 3);
+  net->add<ReLU<float>>();
+  net->add<BatchNorm<float>>(BatchNormOptions{0.5, 1e-3});  // fast-moving statistics for short runs
+  net->add<MaxPool2D<float>>(2);
+  net->add<Dropout<float>>(0.2, seed);
+  net->add<Flatten<float>>();
+  net->add<Dense<float>>(4);
+  return net;
+}
+
+// 4 classes of 8x8 images: a bright quadrant per class plus noise.
+ImageDataset synthetic_dataset(std::int64_t n, std::uint64_t seed) {
+  ImageDataset d;
+  d.class_names = {"a", "b", "c", "d"};
+  d.images = Tensor<std::uint8_t>(Shape{n, 3, 8, 8});
+  Rng rng(seed);
+  for (std::int64_t i = 0; i < n; ++i) {
+    const int label = static_cast<int>(i % 4);
+    d.labels.push_back(label);
+    for (int c = 0; c < 3; ++c)
+      for (int h = 0; h < 8; ++h)
+        for (int w = 0; w < 8; ++w) {
+          const bool bright = (h / 4) * 2 + (w / 4) == label;
+          d.images.at(i, c, h, w) = static_cast<std::uint8_t>((bright ? 180 : 40) + rng.below(60));
+        }
+  }
+  return d;
+}
+
+std::string temp_path(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / ("tinynet_test_training_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  return (dir / name).string();
+}
+
+struct Run {
+  std::unique_ptr<Sequential<float>> model = small_cnn();
+  SoftmaxCrossEntropy<float> loss{0.1};
+  Adam<float> adam{AdamOptions{}};
+  CosineLr schedule{3e-3, 4};
+  Trainer<float> trainer{*model, loss, adam, schedule};
+  Run() { model->setup(Shape{3, 8, 8}, 11); }
+};
+
+BatchLoaderOptions loader_options() {
+  BatchLoaderOptions o;
+  o.batch_size = 16;
+  o.seed = 5;
+  o.workers = 2;
+  o.augment.crop_padding = 1;  // random, but keeps the bright quadrant (a flip would not)
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("A small CNN drives the loss near zero on a fixed batch", "[training]") {
+  auto model = small_cnn();
+  model->setup(Shape{3, 8, 8}, 1);
+  static_cast<Dropout<float>&>(model->layer(4)).set_training(false);
+  const ImageDataset data = synthetic_dataset(32, 2);
+  Batch batch;
+  std::vector<std::int64_t> all(32);
+  for (int i = 0; i < 32; ++i) all[i] = i;
+  make_batch(data, all.data(), 32, BatchFormat{}, batch);
+  SoftmaxCrossEntropy<float> loss;
+  Adam<float> adam(AdamOptions{});
+  float first = 0, last = 0;
+  for (int step = 0; step < 150; ++step) {
+    last = loss.forward(model->forward(batch.images), batch.labels);
+    if (step == 0) first = last;
+    model->backward(loss.backward());
+    adam.step(*model);
+  }
+  INFO("loss " << first << " -> " << last);
+  CHECK(first > 1.0f);
+  CHECK(last < 0.02f);
+}
+
+TEST_CASE("fit logs one plain line per epoch when not on a terminal, and evaluate scores", "[training]") {
+  Run run;
+  const ImageDataset train = synthetic_dataset(64, 3), val = synthetic_dataset(32, 4);
+  BatchLoader loader(train, loader_options());
+  std::ostringstream log;
+  FitOptions options;
+  options.epochs = 4;
+  options.log = &log;
+  options.history_prefix = temp_path("history");
+  options.live_progress = false;
+  const History h = run.trainer.fit(loader, &val, options);
+  REQUIRE(h.epochs.size() == 4);
+  const std::string text = log.str();
+  CHECK(text.find('\r') == std::string::npos);
+  CHECK(std::count(text.begin(), text.end(), '\n') == 4);
+  CHECK_THAT(text, Catch::Contains("Epoch 4/4") && Catch::Contains("val_accuracy") && Catch::Contains("img/s"));
+  CHECK(h.epochs[3].train_loss < h.epochs[0].train_loss);
+  CHECK(h.epochs[1].learning_rate < 3e-3);  // the cosine schedule was applied
+  CHECK(History::read_csv(options.history_prefix + ".csv").epochs == h.epochs);
+  const Evaluation e = run.trainer.evaluate(val, BatchFormat{}, 10);
+  CHECK(e.accuracy > 0.5);  // chance is 0.25
+  CHECK(e.accuracy == Approx(h.epochs.back().val_accuracy));  // the same evaluation fit() ran
+  CHECK(e.loss == Approx(h.epochs.back().val_loss));
+  CHECK(e.confusion.total() == 32);
+  CHECK(e.predictions.size() == 32);
+  CHECK(e.probabilities.size() == 32 * 4);
+}
+
+TEST_CASE("2 + 2 epochs with a resume equal 4 epochs in one go", "[training][checkpoint]") {
+  const ImageDataset train = synthetic_dataset(48, 6), val = synthetic_dataset(16, 7);
+  FitOptions options;
+  options.log = nullptr;
+  options.live_progress = false;
+
+  Run straight;
+  {
+    BatchLoader loader(train, loader_options());
+    options.epochs = 4;
+    straight.trainer.fit(loader, &val, options);
+  }
+
+  const std::string ckpt = temp_path("resume.tnck");
+  {
+    Run first_half;
+    BatchLoader loader(train, loader_options());
+    options.epochs = 2;
+    options.checkpoint_path = ckpt;
+    first_half.trainer.fit(loader, &val, options);
+  }
+  Run second_half;
+  const int done = resume_training(ckpt, *second_half.model, second_half.adam, second_half.schedule);
+  REQUIRE(done == 2);
+  {
+    BatchLoader loader(train, loader_options());
+    options.epochs = 4;
+    options.first_epoch = done;
+    options.checkpoint_path.clear();
+    second_half.trainer.fit(loader, &val, options);
+  }
+  const auto& a = straight.model->parameters().values();
+  const auto& b = second_half.model->parameters().values();
+  REQUIRE(a.numel() == b.numel());
+  std::int64_t differing = 0;
+  for (std::int64_t i = 0; i < a.numel(); ++i) differing += a[i] != b[i];
+  CHECK(differing == 0);
+  CHECK(straight.adam.iterations() == second_half.adam.iterations());
+}
+
+TEST_CASE("Checkpoints round-trip and reject mismatched models by name", "[checkpoint]") {
+  Run run;
+  const std::string path = temp_path("model.tnck");
+  run.adam.step(*run.model);
+  save_checkpoint(path, *run.model, &run.adam, CheckpointExtras{7, {{"note", "hello"}}});
+  CHECK_FALSE(std::filesystem::exists(path + ".tmp." + std::to_string(::getpid())));
+
+  Run other;
+  other.model->parameters().values().fill(0.5f);
+  const CheckpointExtras extras = load_checkpoint(path, *other.model, &other.adam);
+  CHECK(extras.epoch == 7);
+  REQUIRE(extras.metadata.size() == 1);
+  CHECK(extras.metadata[0].second == "hello");
+  for (std::int64_t i = 0; i < run.model->parameters().size(); ++i)
+    REQUIRE(other.model->parameters().values()[i] == run.model->parameters().values()[i]);
+  CHECK(other.adam.iterations() == 1);
+
+  SECTION("a double model loads a float checkpoint") {
+    auto net = std::make_unique<Sequential<double>>("small_cnn");
+    net->add<Conv2D<double>>(6, 3);
+    net->add<ReLU<double>>();
+    net->add<BatchNorm<double>>(BatchNormOptions{0.5, 1e-3});
+    net->add<MaxPool2D<double>>(2);
+    net->add<Dropout<double>>(0.2);
+    net->add<Flatten<double>>();
+    net->add<Dense<double>>(4);
+    net->setup(Shape{3, 8, 8});
+    load_checkpoint<double>(path, *net, nullptr);
+    CHECK(net->parameters().values()[3] == Approx(run.model->parameters().values()[3]));
+  }
+  SECTION("a different architecture is refused, naming the parameter") {
+    auto wide = std::make_unique<Sequential<float>>("small_cnn");
+    wide->add<Conv2D<float>>(8, 3);
+    wide->add<ReLU<float>>();
+    wide->setup(Shape{3, 8, 8});
+    CHECK_THROWS_WITH(load_checkpoint<float>(path, *wide, nullptr),
+                      Catch::Contains("conv2d/kernel") && Catch::Contains("[6,3,3,3]") && Catch::Contains("[8,3,3,3]"));
+  }
+  SECTION("a truncated file names the offset; a foreign file is refused") {
+    std::filesystem::resize_file(path, 200);
+    CHECK_THROWS_WITH(load_checkpoint<float>(path, *other.model, nullptr),
+                      Catch::Contains("truncated") && Catch::Contains("byte offset"));
+    const std::string junk = temp_path("junk.tnck");
+    std::ofstream(junk) << "definitely not a checkpoint";
+    CHECK_THROWS_WITH(load_checkpoint<float>(junk, *other.model, nullptr), Catch::Contains("bad magic"));
+  }
+}
+
+TEST_CASE("Learning-rate schedules give the documented values", "[training]") {
+  CHECK(StepLr(0.1, 0.5, 2).rate(3, 0.5) == Approx(0.05));
+  CosineLr cosine(1.0, 10);
+  CHECK(cosine.rate(0, 0) == Approx(1.0));
+  CHECK(cosine.rate(5, 0) == Approx(0.5));
+  CHECK(cosine.rate(10, 0) == Approx(0.0).margin(1e-12));
+  OneCycleLr one(0.4, 10, 0.25, 25, 1e4);
+  CHECK(one.rate(0, 0) == Approx(0.4 / 25));
+  CHECK(one.rate(2, 0.5) == Approx(0.4));
+  CHECK(one.rate(10, 0) == Approx(0.4 / 25 / 1e4));
+  ReduceOnPlateauLr plateau(1.0, 0.5, 1);
+  plateau.end_epoch(1.0);
+  plateau.end_epoch(1.0);
+  CHECK(plateau.rate(0, 0) == 1.0);
+  plateau.end_epoch(1.0);
+  CHECK(plateau.rate(0, 0) == 0.5);
+  ReduceOnPlateauLr restored(1.0);
+  restored.restore(plateau.state());
+  CHECK(restored.rate(0, 0) == 0.5);
+}
