@@ -21,3 +21,14 @@ cmake -S "$root/tests/consumer" -B "$build/consumer" -DCMAKE_PREFIX_PATH="$prefi
 cmake --build "$build/consumer" -j"$jobs"
 "$build/consumer/readme_example"
 echo "consumer project: built against the installed package and ran"
+
+# The cuDNN backend where CUDA is installed: compile and link its test only (it runs, and skips
+# with a WARN, without a GPU), so the CUDA configuration cannot rot. GPU checks: docs/cuda.md.
+if [ -x /usr/local/cuda/bin/nvcc ]; then
+  cuda_build="$build-cuda"
+  cmake -S "$root" -B "$cuda_build" -DCMAKE_BUILD_TYPE=Release -DTINYNET_WERROR=ON -DTINYNET_WITH_CUDNN=ON \
+        -DTINYNET_BUILD_EXAMPLES=OFF -DTINYNET_BUILD_BENCHMARKS=OFF > /dev/null
+  cmake --build "$cuda_build" -j"$jobs" --target test_backend_ops
+  "$cuda_build/tests/test_backend_ops"
+  echo "cuDNN backend: built and linked"
+fi

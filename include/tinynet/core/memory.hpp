@@ -34,7 +34,7 @@ struct Storage {
   }
 };
 
-// Hooks a device backend fills in (see backend/cuda/device_memory.hpp).
+// Hooks a device backend fills in (see backend/cudnn/device_memory.hpp).
 struct DeviceAllocator {
   std::function<void*(std::size_t)> allocate;        // ensures: zero-filled block of the given size
   std::function<void(void*)> release;

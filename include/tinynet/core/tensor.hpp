@@ -54,8 +54,12 @@ class Tensor {
   T& operator[](std::int64_t i) { return data()[i]; }
   const T& operator[](std::int64_t i) const { return data()[i]; }
   // requires: rank-4 host tensor, indices in range (checked).
-  T& at(std::int64_t n, std::int64_t c, std::int64_t h, std::int64_t w) { return data()[index(n, c, h, w)]; }
+  T& at(std::int64_t n, std::int64_t c, std::int64_t h, std::int64_t w) {
+    check_host("Tensor::at");
+    return data()[index(n, c, h, w)];
+  }
   const T& at(std::int64_t n, std::int64_t c, std::int64_t h, std::int64_t w) const {
+    check_host("Tensor::at");
     return data()[index(n, c, h, w)];
   }
 
@@ -93,16 +97,23 @@ class Tensor {
     shape_ = shape;
   }
 
-  void fill(T value) { std::fill(begin(), end(), value); }
+  // requires: a host tensor (checked; device tensors are copied with backend/device_copy.hpp).
+  void fill(T value) {
+    check_host("Tensor::fill");
+    std::fill(begin(), end(), value);
+  }
   void zero() { fill(T(0)); }
-  // requires: same number of elements. ensures: elements copied (shapes may differ).
+  // requires: host tensors with the same number of elements. ensures: elements copied (shapes may differ).
   void copy_from(const Tensor& other) {
+    check_host("Tensor::copy_from");
+    other.check_host("Tensor::copy_from (source)");
     check(other.numel() == numel(), "Tensor::copy_from: source ", other.shape(), " and destination ", shape_,
           " differ in size");
     std::copy(other.begin(), other.end(), begin());
   }
-  // ensures: an independent host copy.
+  // requires: a host tensor. ensures: an independent host copy.
   Tensor clone() const {
+    check_host("Tensor::clone");
     Tensor t(shape_);
     t.copy_from(*this);
     return t;
@@ -111,6 +122,10 @@ class Tensor {
   bool same_storage(const Tensor& other) const { return storage_ == other.storage_; }
 
  private:
+  void check_host(const char* op) const {
+    check(device() == Device::cpu, op, ": the tensor of shape ", shape_, " is on ", device_name(device()),
+          "; use to_device()/copy_elements() from tinynet/backend/device_copy.hpp");
+  }
   std::int64_t index(std::int64_t n, std::int64_t c, std::int64_t h, std::int64_t w) const {
     check(rank() == 4 && n >= 0 && n < shape_[0] && c >= 0 && c < shape_[1] && h >= 0 && h < shape_[2] && w >= 0 &&
               w < shape_[3],

@@ -61,6 +61,16 @@ class Layer {
   const ParameterSet<T>& parameters() const { return params_; }
   // ensures: this layer's parameters (and any sub-layer's) live in the given buffers.
   virtual void bind_parameters(const Tensor<T>& values, const Tensor<T>& grads) { params_.bind(values, grads); }
+  // requires: called on the outermost layer (a model), after initialize() or loading weights.
+  // ensures: parameters (and every sub-layer's) moved to `device`, values copied, gradients
+  // zeroed; forward() then takes inputs on that device and keeps its buffers there. An Error
+  // for Device::cuda when tinynet is built without the cuDNN backend.
+  void to(Device device) {
+    const Shape flat{params_.size()};
+    bind_parameters(Tensor<T>(flat, device), Tensor<T>(flat, device));
+  }
+  // ensures: the device the parameters live on.
+  Device device() const { return params_.values().device(); }
   // ensures: the [offset, count) ranges of the parameter buffer an optimizer may update.
   virtual void collect_trainable_ranges(std::int64_t base, std::vector<std::pair<std::int64_t, std::int64_t>>& out) const {
     if (!trainable_) return;

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "tinynet/backend/device_copy.hpp"
 #include "tinynet/core/error.hpp"
 #include "tinynet/core/tensor.hpp"
 
@@ -74,12 +75,13 @@ class ParameterSet {
   }
 
   // requires: both tensors hold size() elements. ensures: current values copied into
-  // `values`, which (with `grads`) becomes this set's storage from now on.
+  // `values` (from any device to any device), which (with `grads`) becomes this set's
+  // storage from now on.
   void bind(const Tensor<T>& values, const Tensor<T>& grads) {
     check(values.numel() == size() && grads.numel() == size(), "ParameterSet::bind: buffers of ", values.numel(),
           " and ", grads.numel(), " elements for a set of ", size());
     Tensor<T> v = values.reshaped(Shape{size()});
-    if (size() > 0 && !v.same_storage(this->values())) v.copy_from(values_);
+    if (size() > 0 && !v.same_storage(this->values())) copy_elements(values_, v);
     values_ = v;
     grads_ = grads.reshaped(Shape{size()});
   }

@@ -5,13 +5,14 @@
 // labels or one-hot targets [N,K], and returns the mean loss over the batch. With label
 // smoothing ls the target is onehot * (1 - ls) + ls / K (Keras). backward() then gives
 // dLoss/dlogits = (softmax - target) / N. The buffers are owned and reused between calls.
-// Integer labels are turned into one-hot rows on the host (host logits only).
+// Integer labels are turned into one-hot rows on the host (and uploaded for device logits).
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "tinynet/backend/device_copy.hpp"
 #include "tinynet/backend/softmax_cross_entropy.hpp"
 #include "tinynet/core/error.hpp"
 #include "tinynet/core/tensor.hpp"
@@ -42,7 +43,10 @@ class SoftmaxCrossEntropy {
     label_targets_.resize(logits.shape());
     label_targets_.zero();
     for (std::int64_t n = 0; n < N; ++n) label_targets_[n * K + labels[n]] = T(1);
-    return run_forward(logits, label_targets_);
+    if (logits.device() == Device::cpu) return run_forward(logits, label_targets_);
+    uploaded_targets_.resize(logits.shape(), logits.device());
+    copy_elements(label_targets_, uploaded_targets_);
+    return run_forward(logits, uploaded_targets_);
   }
 
   // requires: logits [N,K] (N, K >= 1); one_hot of the same shape (rows summing to 1).
@@ -84,8 +88,9 @@ class SoftmaxCrossEntropy {
   }
 
   double label_smoothing_;
-  Tensor<T> label_targets_;  // one-hot rows built from integer labels
-  Tensor<T> target_;         // view of the last target (label_targets_ or the caller's one-hot)
+  Tensor<T> label_targets_;     // one-hot rows built from integer labels (host)
+  Tensor<T> uploaded_targets_;  // their copy on the logits' device, when that is not the host
+  Tensor<T> target_;            // view of the last target (one of those two or the caller's one-hot)
   Tensor<T> probabilities_, row_losses_, grad_;
 };
 

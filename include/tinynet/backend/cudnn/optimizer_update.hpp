@@ -1,0 +1,41 @@
+// tinynet/backend/cudnn/optimizer_update.hpp: Adam and SGD updates of CUDA parameter buffers.
+//
+// Same formulas and coefficient structs as backend/cpu/optimizer_update.hpp; one kernel per
+// [offset, offset + count) range (the dispatch header checks the range).
+#pragma once
+
+#include <cstdint>
+
+#include "tinynet/backend/cpu/optimizer_update.hpp"
+#include "tinynet/backend/cudnn/kernels.hpp"
+#include "tinynet/backend/cudnn/status.hpp"
+#include "tinynet/backend/cudnn/stream.hpp"
+#include "tinynet/core/tensor.hpp"
+
+namespace tinynet {
+namespace cudnn {
+
+// requires: CUDA buffers holding at least offset + count elements.
+// ensures: elements [offset, offset + count) of values, m and v hold the Adam update.
+template <class T>
+void adam_update(Tensor<T>& values, const Tensor<T>& grads, Tensor<T>& m, Tensor<T>& v, std::int64_t offset,
+                 std::int64_t count, const AdamCoefficients<T>& c) {
+  check_cuda(kernels::adam_update(values.data() + offset, grads.data() + offset, m.data() + offset,
+                                  v.data() + offset, count, c.beta1, c.beta2, c.step_size, c.epsilon, c.decay,
+                                  current_stream()),
+             "adam_update");
+}
+
+// requires: as adam_update (velocity may be null: no momentum).
+// ensures: elements [offset, offset + count) of values (and *velocity) hold the SGD update.
+template <class T>
+void sgd_update(Tensor<T>& values, const Tensor<T>& grads, Tensor<T>* velocity, std::int64_t offset,
+                std::int64_t count, const SgdCoefficients<T>& c) {
+  check_cuda(kernels::sgd_update(values.data() + offset, grads.data() + offset,
+                                 velocity ? velocity->data() + offset : nullptr, count, c.learning_rate, c.momentum,
+                                 c.decay, c.nesterov, current_stream()),
+             "sgd_update");
+}
+
+}  // namespace cudnn
+}  // namespace tinynet
