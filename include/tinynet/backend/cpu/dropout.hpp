@@ -1,12 +1,14 @@
 // tinynet/backend/cpu/dropout.hpp: inverted dropout kernels.
 //
 // The mask holds the factor each element is multiplied by: 0 (dropped, probability
-// `rate`) or 1/(1-rate) (kept), drawn in element order from the caller's Rng, so the
-// same generator state gives the same mask.
+// `rate`) or 1/(1-rate) (kept). One seed per call is drawn from the caller's Rng and the
+// elements decided by dropout_keeps() in parallel, so the same generator state gives the
+// same mask whatever the thread count.
 #pragma once
 
 #include <cstdint>
 
+#include "tinynet/backend/dropout_mask.hpp"
 #include "tinynet/core/random.hpp"
 #include "tinynet/core/tensor.hpp"
 
@@ -20,12 +22,15 @@ template <class T>
 void dropout_forward(const Tensor<T>& x, double rate, Rng& rng, Tensor<T>& mask, Tensor<T>& y) {
   const T keep_scale = static_cast<T>(1.0 / (1.0 - rate));
   const std::int64_t n = x.numel();
+  const std::uint64_t seed = rng.next();
   T* m = mask.data();
-  for (std::int64_t i = 0; i < n; ++i) m[i] = rng.uniform() < rate ? T(0) : keep_scale;
   const T* in = x.data();
   T* out = y.data();
 #pragma omp parallel for schedule(static)
-  for (std::int64_t i = 0; i < n; ++i) out[i] = in[i] * m[i];
+  for (std::int64_t i = 0; i < n; ++i) {
+    m[i] = dropout_keeps(seed, i, rate) ? keep_scale : T(0);
+    out[i] = in[i] * m[i];
+  }
 }
 
 // requires: mask from dropout_forward; dy and dx sized as mask. ensures: dx = dy * mask.

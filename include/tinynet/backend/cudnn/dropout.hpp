@@ -13,6 +13,7 @@
 #include "tinynet/backend/cudnn/kernels.hpp"
 #include "tinynet/backend/cudnn/pinned_buffer.hpp"
 #include "tinynet/backend/cudnn/status.hpp"
+#include "tinynet/backend/dropout_mask.hpp"
 #include "tinynet/core/random.hpp"
 #include "tinynet/core/tensor.hpp"
 
@@ -28,7 +29,8 @@ void dropout_forward(const Tensor<T>& x, double rate, Rng& rng, Tensor<T>& mask,
   CudaHandles& h = CudaHandles::current();
   thread_local PinnedBuffer staging;
   auto* keep = static_cast<std::uint8_t*>(staging.reserve(static_cast<std::size_t>(n)));
-  for (std::int64_t i = 0; i < n; ++i) keep[i] = rng.uniform() < rate ? 0 : 1;
+  const std::uint64_t seed = rng.next();
+  for (std::int64_t i = 0; i < n; ++i) keep[i] = dropout_keeps(seed, i, rate) ? 1 : 0;
   void* device_keep = h.scratch(Scratch::primary, static_cast<std::size_t>(n));
   staging.upload_to(device_keep, static_cast<std::size_t>(n), h.stream());
   check_cuda(kernels::dropout_apply(static_cast<const std::uint8_t*>(device_keep), static_cast<T>(1.0 / (1.0 - rate)),
