@@ -3,25 +3,16 @@
 #include <iostream>
 
 #include "common/cifar_job.hpp"
-#include "common/cli.hpp"
 #include "common/data_help.hpp"
 #include "common/recipes.hpp"
+#include "common/standard_flags.hpp"
 
 using namespace tinynet_examples;
 
 int main(int argc, char** argv) {
   CommandLine cli("cifar_scratch", "Train a CNN from scratch on CIFAR-10 and report its test accuracy.");
-  cli.option("data", "", "CIFAR-10 folder (binary release or image folder)");
+  add_standard_flags(cli, "out/cifar_scratch");
   cli.option("recipe", "notebook", "notebook (the Keras notebook's CNN and settings) or fast (residual net, one-cycle)");
-  cli.option("epochs", "", "epochs (default: the recipe's, 15)");
-  cli.option("batch", "", "batch size (default: the recipe's)");
-  cli.option("lr", "", "learning rate (default: the recipe's)");
-  cli.option("threads", "", "compute threads (default: TINYNET_NUM_THREADS or all cores)");
-  cli.option("workers", "2", "augmentation worker threads");
-  cli.option("seed", "1", "random seed");
-  cli.option("out", "out/cifar_scratch", "output folder (model, history, metrics)");
-  cli.option("limit", "0", "use only the first N training and N/5 test images (quick runs)");
-  cli.flag("resume", "continue from <out>/checkpoint.tnck");
   cli.parse(argc, argv);
   try {
     tinynet::init_threads_from_env();

@@ -14,6 +14,7 @@
 
 #include "tinynet/core/threading.hpp"
 #include "tinynet/data/batch_loader.hpp"
+#include "tinynet/data/normalize.hpp"
 #include "tinynet/data/split.hpp"
 #include "tinynet/io/json_writer.hpp"
 #include "tinynet/model/sequential.hpp"
@@ -34,7 +35,8 @@ struct CifarJob {
   int workers = 2;           // augmentation threads
   bool resume = false;
   double validation_fraction = 0.1;
-  BatchFormat format;        // uint8 -> model input (conversion, resize); train, val and test alike
+  Preprocessing preprocessing;  // uint8 -> float (train, validation and test alike)
+  std::int64_t input_size = 0;  // > 0: images resized to input_size x input_size (tf.image.resize)
   AugmentOptions augment;
   bool flip_tta = false;     // test-time: average the prediction of the image and its mirror
   double label_smoothing = 0;
@@ -43,10 +45,38 @@ struct CifarJob {
   std::function<void(Sequential<float>&)> initialize_weights;  // optional: pretrained weights (fresh runs)
   std::function<std::unique_ptr<Optimizer<float>>(const CifarJob&)> make_optimizer;
   std::function<std::unique_ptr<LrSchedule>(const CifarJob&)> make_schedule;
+  // Optional two-phase fine-tuning: for the first `frozen_epochs` epochs freeze_base(model,
+  // true) freezes the pretrained part, then freeze_base(model, false) releases it.
+  int frozen_epochs = 0;
+  std::function<void(Sequential<float>&, bool)> freeze_base;
+  Device device = Device::cpu;
 };
+
+// ensures: a BatchFormat converter applying `p` (thread-safe: it shares only `p`).
+inline ImageConverter make_image_converter(Preprocessing p) {
+  return [p](const ImageDataset& data, const std::int64_t* indices, std::int64_t count, float* out) {
+    preprocess_into(data.images, indices, count, p, out);
+  };
+}
+
+// ensures: how the job turns dataset images into model inputs.
+inline BatchFormat job_format(const CifarJob& job) {
+  BatchFormat f;
+  f.convert = make_image_converter(job.preprocessing);
+  f.resize_height = f.resize_width = job.input_size;
+  return f;
+}
+
+// ensures: the preprocessing as JSON fields (kind, and mean/stddev when standardising).
+inline void write_preprocessing(JsonWriter& json, const Preprocessing& p) {
+  using Kind = Preprocessing::Kind;
+  json.field("preprocessing", p.kind == Kind::caffe ? "caffe" : p.kind == Kind::standardize ? "standardize" : "unit");
+  if (p.kind == Kind::standardize) json.field("channel_mean", p.stats.mean).field("channel_stddev", p.stats.stddev);
+}
 
 struct CifarJobResult {
   std::string name, approach, architecture;
+  Shape input_shape;  // [C, H, W] the model takes
   std::int64_t parameters = 0;
   History history;
   Evaluation test;
@@ -65,6 +95,8 @@ inline void write_job_metrics(const CifarJob& job, const CifarJobResult& r, cons
         .field("epochs", static_cast<std::int64_t>(r.history.epochs.size()))
         .field("batch_size", job.batch_size)
         .field("threads", num_threads())
+        .field("input_size", job.input_size)
+        .field("input_shape", std::vector<std::int64_t>{r.input_shape[0], r.input_shape[1], r.input_shape[2]})
         .field("test_accuracy", r.test.accuracy)
         .field("test_loss", r.test.loss)
         .field("train_seconds", r.train_seconds)
@@ -73,6 +105,7 @@ inline void write_job_metrics(const CifarJob& job, const CifarJobResult& r, cons
         .field("per_class_accuracy", r.test.confusion.per_class_accuracy())
         .field("confusion", r.test.confusion.counts())
         .field("predictions", r.test.predictions);
+    write_preprocessing(json, job.preprocessing);
     json.end_object();
   });
 }
@@ -85,7 +118,8 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& d
             << data.test.size() << " test images, " << num_threads() << " threads" << std::endl;
 
   auto model = job.build(job);
-  const Shape sample = job.format.sample_shape(data.train.sample_shape(), job.name.c_str());
+  const BatchFormat format = job_format(job);
+  const Shape sample = format.sample_shape(data.train.sample_shape(), job.name.c_str());
   model->setup(sample, job.seed);
   auto optimizer = job.make_optimizer(job);
   auto schedule = job.make_schedule(job);
@@ -97,7 +131,7 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& d
   fit.checkpoint_path = job.out_dir + "/checkpoint.tnck";
   fit.best_model_path = job.out_dir + "/best.tnck";
   fit.history_prefix = job.out_dir + "/history";
-  fit.validation_format = job.format;
+  fit.validation_format = format;
   fit.metadata = {{"job", job.name}};
   if (job.resume && std::filesystem::exists(fit.checkpoint_path)) {
     fit.first_epoch = resume_training(fit.checkpoint_path, *model, *optimizer, *schedule);
@@ -114,7 +148,7 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& d
   loader_options.seed = job.seed;
   loader_options.workers = job.workers;
   loader_options.augment = job.augment;
-  loader_options.format = job.format;
+  loader_options.format = format;
   BatchLoader loader(split.train, loader_options);
 
   CifarJobResult r;
@@ -122,6 +156,18 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& d
   r.approach = job.approach;
   r.architecture = model->name();
   r.parameters = model->parameters().size();
+  r.input_shape = sample;
+  if (job.device != Device::cpu) model->to(job.device);
+  if (job.frozen_epochs > 0 && fit.first_epoch < job.frozen_epochs) {
+    check(static_cast<bool>(job.freeze_base), job.name, ": frozen_epochs set without a freeze_base function");
+    FitOptions head = fit;
+    head.epochs = std::min(job.frozen_epochs, job.epochs);
+    job.freeze_base(*model, true);
+    std::cout << job.name << ": epochs 1-" << head.epochs << " train the head only (pretrained base frozen)" << std::endl;
+    fit.history = trainer.fit(loader, &split.validation, head);
+    fit.first_epoch = head.epochs;
+  }
+  if (job.freeze_base) job.freeze_base(*model, false);
   r.history = trainer.fit(loader, &split.validation, fit);
   for (const auto& e : r.history.epochs) r.train_seconds += e.seconds;
   double training_seconds = 0;  // without validation: images / (images per second)
@@ -130,7 +176,7 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& d
   r.images_per_second = training_seconds > 0 ? split.train.size() * r.history.epochs.size() / training_seconds : 0;
 
   save_checkpoint<float>(job.out_dir + "/model.tnck", *model, nullptr, {});
-  r.test = trainer.evaluate(data.test, job.format, 256, true, job.flip_tta);
+  r.test = trainer.evaluate(data.test, format, 256, true, job.flip_tta);
   write_job_metrics(job, r, data.test.class_names);
   r.test.confusion.write_csv(job.out_dir + "/confusion.csv", data.test.class_names);
   std::printf("%s: test loss %.4f, %.0f s training, %.0f images/s\n", job.name.c_str(), r.test.loss, r.train_seconds,

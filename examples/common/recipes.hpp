@@ -13,19 +13,14 @@
 #include "common/cifar_job.hpp"
 #include "common/cli.hpp"
 #include "tinynet/data/normalize.hpp"
+#include "tinynet/layers/dropout.hpp"
 #include "tinynet/model/cifar_resnet.hpp"
 #include "tinynet/model/notebook_cnn.hpp"
+#include "tinynet/model/pretrained_resnet50.hpp"
 #include "tinynet/optim/adam.hpp"
 #include "tinynet/optim/sgd.hpp"
 
 namespace tinynet_examples {
-
-// ensures: a BatchFormat converter applying `p` (thread-safe: it shares only `p`).
-inline ImageConverter make_image_converter(Preprocessing p) {
-  return [p](const ImageDataset& data, const std::int64_t* indices, std::int64_t count, float* out) {
-    preprocess_into(data.images, indices, count, p, out);
-  };
-}
 
 // The notebook's ImageDataGenerator(rotation_range=15, width_shift_range=0.1,
 // height_shift_range=0.1, horizontal_flip=True).
@@ -67,7 +62,7 @@ inline CifarJob scratch_recipe(const std::string& recipe, const ImageDataset& tr
   job.augment.cutout_size = 8;
   job.label_smoothing = 0.1;
   job.flip_tta = true;
-  job.format.convert = make_image_converter(Preprocessing::standardize(compute_channel_stats(train)));
+  job.preprocessing = Preprocessing::standardize(compute_channel_stats(train));
   job.learning_rate = 0.1;  // the one-cycle peak
   job.build = [](const CifarJob&) { return make_cifar_resnet<float>(32); };
   job.make_optimizer = [](const CifarJob& j) {
@@ -82,8 +77,76 @@ inline CifarJob scratch_recipe(const std::string& recipe, const ImageDataset& tr
   return job;
 }
 
-// ensures: --epochs, --batch, --lr, --seed, --workers, --out, --resume applied to the job.
+// ensures: fn applied to `layer` and every layer nested in it.
+inline void for_each_layer(Layer<float>& layer, const std::function<void(Layer<float>&)>& fn) {
+  fn(layer);
+  if (auto* composite = dynamic_cast<Composite<float>*>(&layer))
+    for (std::size_t i = 0; i < composite->size(); ++i) for_each_layer(composite->layer(i), fn);
+}
+
+struct ResNet50Settings {
+  std::string weights;          // .h5 / TF.js folder / .tnck; "" = random initialisation
+  std::int64_t size = 48;       // input resolution (CIFAR images are resized to size x size)
+  bool caffe_preprocessing = true;  // false: the notebook's [0,1] RGB inputs
+  bool bn_frozen = false;       // keep the base's BatchNorm layers in inference mode
+  int head_epochs = 0;          // > 0: train only the head for this many epochs first
+};
+
+// ensures: the notebook's fine-tuning job: ResNet50 base (global average pooling) +
+// Dense 256 ReLU, Dropout 0.5, Dense 10; Adam 1e-4, batch 64, 15 epochs, the notebook's
+// augmentation, images resized to settings.size with tf.image.resize semantics.
+inline CifarJob resnet50_recipe(const ResNet50Settings& settings) {
+  CifarJob job;
+  job.name = "resnet50";
+  job.approach = settings.weights.empty() ? "ResNet50, random initialisation" : "ResNet50 fine-tuned (ImageNet)";
+  job.epochs = 15;
+  job.batch_size = 64;
+  job.learning_rate = 1e-4;
+  job.augment = notebook_augmentation();
+  job.input_size = settings.size;
+  if (settings.caffe_preprocessing) job.preprocessing = Preprocessing::caffe();
+  job.build = [](const CifarJob& j) {
+    auto net = std::make_unique<Sequential<float>>("resnet50_finetune");
+    net->add(make_resnet50<float>());
+    net->add<Dense<float>>(256);
+    net->add<ReLU<float>>();
+    net->add<Dropout<float>>(0.5, j.seed);
+    net->add<Dense<float>>(10);
+    return net;
+  };
+  if (!settings.weights.empty()) {
+    const std::string path = settings.weights;
+    job.initialize_weights = [path](Sequential<float>& net) {
+      auto& base = static_cast<Sequential<float>&>(net.layer("resnet50"));
+      const ResNet50WeightReport r = load_pretrained_resnet50(base, path);
+      std::cout << "resnet50: loaded " << r.tensors_loaded << " tensors (" << r.values_loaded << " values, "
+                << r.scheme << " names) from " << path << std::endl;
+    };
+  }
+  job.make_optimizer = [](const CifarJob& j) {
+    AdamOptions o;
+    o.lr = j.learning_rate;
+    return std::make_unique<Adam<float>>(o);
+  };
+  job.make_schedule = [](const CifarJob& j) { return std::make_unique<ConstantLr>(j.learning_rate); };
+  job.frozen_epochs = settings.head_epochs;
+  const bool bn_frozen = settings.bn_frozen;
+  job.freeze_base = [bn_frozen](Sequential<float>& net, bool frozen) {
+    Layer<float>& base = net.layer("resnet50");
+    base.set_trainable(!frozen);
+    if (bn_frozen)
+      for_each_layer(base, [](Layer<float>& l) {
+        if (l.type() == "BatchNormalization") l.set_trainable(false);
+      });
+  };
+  return job;
+}
+
+// ensures: --epochs, --batch, --lr, --seed, --workers, --out, --resume, --device applied.
 inline void apply_common_flags(const CommandLine& cli, CifarJob& job) {
+  const std::string device = cli.text("device");
+  check(device == "cpu" || device == "cuda", "--device must be cpu or cuda, got '", device, "'");
+  job.device = device == "cuda" ? Device::cuda : Device::cpu;
   if (cli.given("epochs")) job.epochs = static_cast<int>(cli.integer("epochs"));
   if (cli.given("batch")) job.batch_size = cli.integer("batch");
   job.seed = static_cast<std::uint64_t>(cli.integer("seed"));

@@ -21,6 +21,7 @@
 #include "tinynet/core/tensor.hpp"
 #include "tinynet/data/dataset.hpp"
 #include "tinynet/data/split.hpp"
+#include "tinynet/io/atomic_file.hpp"
 
 namespace tinynet {
 
@@ -77,29 +78,11 @@ inline void read_cifar_records(const std::string& path, std::int64_t count, int 
   }
 }
 
-// ensures: `contents` is at `path` as a whole or not at all (written to a temporary
-// file beside it, then renamed over it); an Error naming the file otherwise.
-inline void write_file_atomically(const std::string& path, const std::string& contents) {
-  const std::string temp = path + ".tmp-" + std::to_string(std::random_device{}());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    check(out.good(), "cannot create '", temp, "' (writing '", path, "')");
+// ensures: `contents` is at `path` as a whole or not at all (io/atomic_file.hpp).
+inline void write_bytes_atomically(const std::string& path, const std::string& contents) {
+  write_file_atomically(path, [&](std::ostream& out) {
     out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-    out.flush();
-    if (!out.good()) {
-      out.close();
-      std::error_code ignored;
-      std::filesystem::remove(temp, ignored);
-      fail("writing ", contents.size(), " bytes to '", temp, "' failed (disk full?); '", path, "' is unchanged");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(temp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    std::filesystem::remove(temp, ignored);
-    fail("cannot rename '", temp, "' to '", path, "' (", ec.message(), ")");
-  }
+  });
 }
 
 // requires: data valid, samples 3x32x32, first + count <= data.size().
@@ -196,7 +179,7 @@ inline TrainTestSplit load_cifar10_binary(const std::string& dir) {
 inline void write_cifar_batch_file(const ImageDataset& data, const std::string& path) {
   detail::check_cifar_writable(data, "write_cifar_batch_file '" + path + "'");
   check(data.size() > 0, "write_cifar_batch_file '", path, "': no samples to write");
-  detail::write_file_atomically(path, detail::cifar_records(data, 0, data.size()));
+  detail::write_bytes_atomically(path, detail::cifar_records(data, 0, data.size()));
 }
 
 // requires: 1..256 names without line breaks. ensures: `path` holds them one per line (atomically).
@@ -208,7 +191,7 @@ inline void write_cifar_class_names(const std::vector<std::string>& class_names,
           "': class name '", name, "' is empty or holds a line break");
     text += name + "\n";
   }
-  detail::write_file_atomically(path, text);
+  detail::write_bytes_atomically(path, text);
 }
 
 // requires: train and test 3x32x32 with the same 1..256 class names, train >= 5 samples,
@@ -230,7 +213,7 @@ inline void write_cifar10_binary(const TrainTestSplit& data, const std::string& 
   std::int64_t first = 0;
   for (int b = 0; b < cifar_train_batch_count; ++b) {
     const std::int64_t count = n / cifar_train_batch_count + (b < n % cifar_train_batch_count ? 1 : 0);
-    detail::write_file_atomically((base / ("data_batch_" + std::to_string(b + 1) + ".bin")).string(),
+    detail::write_bytes_atomically((base / ("data_batch_" + std::to_string(b + 1) + ".bin")).string(),
                                   detail::cifar_records(data.train, first, count));
     first += count;
   }

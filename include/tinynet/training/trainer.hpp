@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "tinynet/backend/device_copy.hpp"
 #include "tinynet/data/batch_loader.hpp"
 #include "tinynet/io/checkpoint.hpp"
 #include "tinynet/losses/softmax_cross_entropy.hpp"
@@ -173,15 +174,16 @@ class Trainer {
     Batch batch;
     while (train.next(batch)) {
       optimizer_.set_learning_rate(schedule_.rate(epoch, static_cast<double>(step) / steps));
-      const Tensor<T>& logits = model_.forward(batch.images);
+      const Tensor<T>& logits = model_.forward(on_model_device(batch.images));
       const double loss = loss_.forward(logits, batch.labels);
       check(std::isfinite(loss), "fit: the loss became ", loss, " at epoch ", epoch + 1, " step ", step + 1,
             " (learning rate ", optimizer_.learning_rate(), "); lower the learning rate");
       model_.backward(loss_.backward());
       optimizer_.step(model_);
-      const std::int64_t K = logits.dim(1);
+      const Tensor<T>& host_logits = on_host(logits);
+      const std::int64_t K = host_logits.dim(1);
       for (std::int64_t k = 0; k < batch.size(); ++k) {
-        const T* row = logits.data() + k * K;
+        const T* row = host_logits.data() + k * K;
         correct += (std::max_element(row, row + K) - row) == batch.labels[k];
       }
       loss_sum += loss * batch.size();
@@ -203,7 +205,7 @@ class Trainer {
   }
 
   void softmax_of_model(const Tensor<T>& images, Tensor<T>& out) {
-    const Tensor<T>& logits = model_.forward(images);
+    const Tensor<T>& logits = on_host(model_.forward(on_model_device(images)));
     out.resize(logits.shape());
     const std::int64_t N = logits.dim(0), K = logits.dim(1);
     for (std::int64_t n = 0; n < N; ++n) {
@@ -214,6 +216,19 @@ class Trainer {
       for (std::int64_t k = 0; k < K; ++k) sum += p[k] = std::exp(z[k] - top);
       for (std::int64_t k = 0; k < K; ++k) p[k] = static_cast<T>(p[k] / sum);
     }
+  }
+
+  // ensures: `t` itself on a CPU model, else a copy on the model's device.
+  const Tensor<T>& on_model_device(const Tensor<T>& t) {
+    if (model_.device() == t.device()) return t;
+    device_input_ = to_device(t, model_.device());
+    return device_input_;
+  }
+  // ensures: `t` itself when on the host, else a host copy (for metrics).
+  const Tensor<T>& on_host(const Tensor<T>& t) {
+    if (t.device() == Device::cpu) return t;
+    host_output_ = to_device(t, Device::cpu);
+    return host_output_;
   }
 
   static void flip_horizontally(const Tensor<T>& in, Tensor<T>& out) {
@@ -245,6 +260,7 @@ class Trainer {
   Optimizer<T>& optimizer_;
   LrSchedule& schedule_;
   Tensor<T> probs_, probs_flipped_, flipped_;
+  Tensor<T> device_input_, host_output_;  // transfers when the model lives on a GPU
 };
 
 // ensures: restores a fit() checkpoint (model, optimizer, schedule); returns epochs done.
