@@ -7,6 +7,7 @@
 #include "tinynet/layers/dense.hpp"
 #include "tinynet/layers/flatten.hpp"
 #include "tinynet/layers/relu.hpp"
+#include "tinynet/layers/zero_padding2d.hpp"
 #include "tinynet/model/sequential.hpp"
 
 using namespace tinynet;
@@ -54,4 +55,25 @@ TEST_CASE("Sequential reports which layer failed to build", "[sequential]") {
   model.add<Dense<float>>(3);
   CHECK_THROWS_WITH(model.setup(Shape{3, 8, 8}), Catch::Contains("'dense'") && Catch::Contains("[4,6,6]") &&
                                                      Catch::Contains("Flatten"));
+}
+
+TEST_CASE("Sequential skips work nobody needs: no dx behind the first learning layer", "[sequential]") {
+  Sequential<double> model;
+  model.add<ZeroPadding2D<double>>(1);
+  model.add<Conv2D<double>>(3, 3, 2);
+  model.add<ReLU<double>>();
+  model.add<Flatten<double>>();
+  model.add<Dense<double>>(4);
+  model.set_input_grad_needed(false);
+  // parameter gradients stay exact when no input gradient is computed
+  tinynet_test::require_gradients_match(model, tinynet_test::random_tensor(Shape{2, 2, 5, 5}, 8));
+  Tensor<double> x = tinynet_test::random_tensor(Shape{2, 2, 5, 5}, 9);
+  const auto& y = model.forward(x);
+  CHECK(model.backward(y).empty());
+  // with the convolution frozen, backward stops at the dense layer
+  model.layer(1).set_trainable(false);
+  model.forward(x);
+  CHECK(model.backward(y).empty());
+  CHECK(model.layer(3).input_grad_needed());
+  CHECK_FALSE(model.layer(4).input_grad_needed());
 }

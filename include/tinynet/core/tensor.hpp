@@ -113,6 +113,7 @@ class Tensor {
   }
   // requires: a host tensor. ensures: an independent host copy.
   Tensor clone() const {
+    if (!storage_) return Tensor();
     check_host("Tensor::clone");
     Tensor t(shape_);
     t.copy_from(*this);

@@ -68,13 +68,22 @@ class Sequential : public Composite<T> {
     return *h;
   }
 
+  // Unless the caller asks for dx, backward stops at the first child with trainable
+  // weights, which computes no input gradient: nothing is spent on a frozen base or on
+  // dx behind ResNet50's conv1.
   const Tensor<T>& backward(const Tensor<T>& dy) override {
+    std::size_t first_learning = this->children_.size();
+    for (std::size_t i = 0; i < this->children_.size() && first_learning == this->children_.size(); ++i) {
+      const auto& c = *this->children_[i];
+      if (c.trainable() && c.parameters().count(ParameterKind::weight) > 0) first_learning = i;
+    }
+    const std::size_t stop = this->input_grad_needed() ? 0 : std::min(first_learning, this->children_.size());
     const Tensor<T>* g = &dy;
-    for (std::size_t i = this->children_.size(); i-- > 0;) {
-      this->children_[i]->set_input_grad_needed(i > 0 || this->input_grad_needed());
+    for (std::size_t i = this->children_.size(); i-- > stop;) {
+      this->children_[i]->set_input_grad_needed(i > stop || this->input_grad_needed());
       g = &this->children_[i]->backward(*g);
     }
-    return *g;
+    return stop > 0 ? no_gradient_ : *g;
   }
 
   // ensures: the optimizer's view of the model: [offset, count) ranges of parameters().values().
@@ -108,6 +117,9 @@ class Sequential : public Composite<T> {
        << "Non-trainable params: " << p.size() - trainable << '\n'
        << rule << '\n';
   }
+
+ private:
+  Tensor<T> no_gradient_;  // returned when no input gradient was computed
 };
 
 }  // namespace tinynet
