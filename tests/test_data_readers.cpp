@@ -303,7 +303,7 @@ TEST_CASE("image folder -> CIFAR binary -> read back keeps every pixel and label
   // The built tool, when this test runs from the build tree next to examples/.
   std::error_code ec;
   const fs::path tool = fs::read_symlink("/proc/self/exe", ec).parent_path().parent_path() /
-                        "examples/cifar_convert/cifar_convert";
+                        "examples/cifar_convert";
   if (ec || !fs::exists(tool)) {
     WARN("cifar_convert executable not found at " << tool << ": command-line round trip skipped");
     return;
