@@ -27,6 +27,7 @@
 #include "tinynet/losses/softmax_cross_entropy.hpp"
 #include "tinynet/optim/optimizer.hpp"
 #include "tinynet/training/history.hpp"
+#include "tinynet/training/input_stager.hpp"
 #include "tinynet/training/lr_schedule.hpp"
 #include "tinynet/training/metrics.hpp"
 #include "tinynet/training/progress.hpp"
@@ -171,10 +172,17 @@ class Trainer {
     const auto start = std::chrono::steady_clock::now();
     double loss_sum = 0;
     std::int64_t correct = 0, seen = 0, step = 0;
-    Batch batch;
-    while (train.next(batch)) {
+    // Batch k+1 is staged (uploaded, on a GPU) while step k computes.
+    Batch batch, next_batch;
+    InputStager<T> stager(model_.device());
+    bool have_batch = train.next(batch);
+    if (have_batch) stager.stage(batch.images);
+    while (have_batch) {
+      const Tensor<T> input = stager.take();
+      const bool have_next = train.next(next_batch);
+      if (have_next) stager.stage(next_batch.images);
       optimizer_.set_learning_rate(schedule_.rate(epoch, static_cast<double>(step) / steps));
-      const Tensor<T>& logits = model_.forward(on_model_device(batch.images));
+      const Tensor<T>& logits = model_.forward(input);
       const double loss = loss_.forward(logits, batch.labels);
       check(std::isfinite(loss), "fit: the loss became ", loss, " at epoch ", epoch + 1, " step ", step + 1,
             " (learning rate ", optimizer_.learning_rate(), "); lower the learning rate");
@@ -190,6 +198,8 @@ class Trainer {
       seen += batch.size();
       ++step;
       bar.update(step, loss_sum / seen, static_cast<double>(correct) / seen, seen);
+      std::swap(batch, next_batch);
+      have_batch = have_next;
     }
     bar.finish();
     EpochRecord r{};
