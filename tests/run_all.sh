@@ -27,8 +27,9 @@ echo "consumer project: built against the installed package and ran"
 if [ -x /usr/local/cuda/bin/nvcc ]; then
   cuda_build="$build-cuda"
   cmake -S "$root" -B "$cuda_build" -DCMAKE_BUILD_TYPE=Release -DTINYNET_WERROR=ON -DTINYNET_WITH_CUDNN=ON \
-        -DTINYNET_BUILD_EXAMPLES=OFF -DTINYNET_BUILD_BENCHMARKS=OFF > /dev/null
-  cmake --build "$cuda_build" -j"$jobs" --target test_backend_ops
+        -DTINYNET_BUILD_EXAMPLES=ON -DTINYNET_BUILD_BENCHMARKS=OFF > /dev/null
+  cmake --build "$cuda_build" -j"$jobs" --target test_backend_ops cifar_scratch
   "$cuda_build/tests/test_backend_ops"
-  echo "cuDNN backend: built and linked"
+  "$cuda_build/examples/cifar_scratch" --help | grep -- "--device" > /dev/null
+  echo "cuDNN backend: built and linked (cross-backend test and cifar_scratch with --device cuda)"
 fi
