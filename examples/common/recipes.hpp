@@ -33,7 +33,8 @@ inline AugmentOptions notebook_augmentation() {
   return a;
 }
 
-// requires: recipe "notebook" or "fast". ensures: the job with the recipe's defaults.
+// requires: recipe "notebook" or "fast"; `train` the training set (the fast recipe
+// standardises with its statistics). ensures: the job with the recipe's defaults.
 inline CifarJob scratch_recipe(const std::string& recipe, const ImageDataset& train) {
   CifarJob job;
   job.name = "scratch_cnn";
@@ -62,7 +63,8 @@ inline CifarJob scratch_recipe(const std::string& recipe, const ImageDataset& tr
   job.augment.cutout_size = 8;
   job.label_smoothing = 0.1;
   job.flip_tta = true;
-  job.preprocessing = Preprocessing::standardize(compute_channel_stats(train));
+  // Standardised with the training set's channel statistics (a saved run restores its own).
+  if (train.size() > 0) job.preprocessing = Preprocessing::standardize(compute_channel_stats(train));
   job.learning_rate = 0.1;  // the one-cycle peak
   job.build = [](const CifarJob&) { return make_cifar_resnet<float>(32); };
   job.make_optimizer = [](const CifarJob& j) {

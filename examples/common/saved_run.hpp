@@ -27,11 +27,8 @@ inline bool is_finished_run(const std::string& dir) { return std::filesystem::ex
 
 // ensures: the job recipe that produced a run called `name`.
 inline CifarJob recipe_for_run(const std::string& name, const json::Value& metrics) {
-  if (name == "scratch_cnn" || name == "fast_resnet") {
-    ImageDataset none;
-    CifarJob job = name == "scratch_cnn" ? scratch_recipe("notebook", none) : scratch_recipe("fast", none);
-    return job;
-  }
+  if (name == "scratch_cnn" || name == "fast_resnet")
+    return scratch_recipe(name == "scratch_cnn" ? "notebook" : "fast", ImageDataset{});
   check(name == "resnet50", "unknown run '", name, "' (expected scratch_cnn, fast_resnet or resnet50)");
   ResNet50Settings settings;
   settings.size = metrics.at("input_size").as_int64();

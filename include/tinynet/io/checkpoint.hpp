@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "tinynet/backend/device_copy.hpp"
 #include "tinynet/io/atomic_file.hpp"
 #include "tinynet/io/binary_stream.hpp"
 #include "tinynet/layers/layer.hpp"
@@ -38,6 +39,12 @@ struct CheckpointLoadOptions {
 };
 
 namespace detail {
+// ensures: t itself when it is on the host, else a host copy (checkpoints of a GPU model).
+template <class T>
+Tensor<T> on_host(const Tensor<T>& t) {
+  return t.device() == Device::cpu ? t : to_device(t, Device::cpu);
+}
+
 // ensures: `count` values of the file's dtype read into dst (converted to T).
 template <class T>
 void get_values(BinaryReader& r, std::uint8_t dtype_bytes, T* dst, std::int64_t count, const char* what) {
@@ -65,14 +72,14 @@ void save_checkpoint(const std::string& path, Layer<T>& model, Optimizer<T>* opt
     w.put<std::uint32_t>(checkpoint_endian_marker);
     w.put<std::uint8_t>(sizeof(T));
     const auto& ps = model.parameters();
+    const Tensor<T> values = detail::on_host(ps.values());
     w.put<std::uint32_t>(static_cast<std::uint32_t>(ps.entries().size()));
-    for (std::size_t i = 0; i < ps.entries().size(); ++i) {
-      const auto& e = ps.entries()[i];
+    for (const auto& e : ps.entries()) {
       w.put_string(e.name);
       w.put<std::uint8_t>(e.kind == ParameterKind::weight ? 0 : 1);
       w.put<std::uint8_t>(static_cast<std::uint8_t>(e.shape.rank()));
       for (int d = 0; d < e.shape.rank(); ++d) w.put<std::int64_t>(e.shape[d]);
-      w.put_array(ps.value(static_cast<int>(i)).data(), e.shape.numel());
+      w.put_array(values.data() + e.offset, e.shape.numel());
     }
     w.put<std::uint8_t>(optimizer ? 1 : 0);
     if (optimizer) {
@@ -84,7 +91,8 @@ void save_checkpoint(const std::string& path, Layer<T>& model, Optimizer<T>* opt
       for (const auto& s : state) {
         w.put_string(s.first);
         w.put<std::int64_t>(s.second->numel());
-        w.put_array(s.second->data(), s.second->numel());
+        const Tensor<T> state = detail::on_host(*s.second);
+        w.put_array(state.data(), state.numel());
       }
     }
     w.put<std::int64_t>(extras.epoch);
@@ -110,6 +118,8 @@ void save_checkpoint(const std::string& path, Layer<T>& model, Optimizer<T>* opt
 template <class T>
 CheckpointExtras load_checkpoint(const std::string& path, Layer<T>& model, Optimizer<T>* optimizer,
                                  const CheckpointLoadOptions& options = {}) {
+  check(model.device() == Device::cpu, "load_checkpoint('", path, "'): load into the model before moving it to ",
+        device_name(model.device()), " (Layer::to)");
   std::ifstream in(path, std::ios::binary);
   check(in.good(), "load_checkpoint: cannot open '", path, "'");
   BinaryReader r(in, path);
