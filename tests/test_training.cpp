@@ -236,3 +236,20 @@ TEST_CASE("Learning-rate schedules give the documented values", "[training]") {
   restored.restore(plateau.state());
   CHECK(restored.rate(0, 0) == 0.5);
 }
+
+TEST_CASE("InputStager hands back what was staged, in order, without copying on the CPU", "[training]") {
+  InputStager<float> stager(Device::cpu);
+  CHECK_THROWS_WITH(stager.take(), Catch::Contains("nothing was staged"));
+  Tensor<float> first(Shape{2, 3}), second(Shape{2, 3});
+  first.fill(1.0f);
+  second.fill(2.0f);
+  stager.stage(first);
+  const Tensor<float> a = stager.take();
+  stager.stage(second);  // staging the next batch leaves the one in use alone
+  CHECK(a.same_storage(first));
+  CHECK(a[0] == 1.0f);
+  CHECK(stager.take()[5] == 2.0f);
+#ifndef TINYNET_WITH_CUDNN
+  CHECK_THROWS_WITH(InputStager<float>(Device::cuda), Catch::Contains("TINYNET_WITH_CUDNN"));
+#endif
+}
