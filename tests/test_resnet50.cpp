@@ -18,6 +18,7 @@
 
 #include <unistd.h>
 
+#include "test_support.hpp"
 #include "layer_test_helpers.hpp"
 #include "tinynet/io/checkpoint.hpp"
 #include "tinynet/io/read_weight_file.hpp"
@@ -30,6 +31,8 @@
 #endif
 
 using namespace tinynet;
+using tinynet_test::TempDir;
+using tinynet_test::error_message;
 using tinynet_test::random_tensor;
 using tinynet_test::require_gradients_match;
 namespace fs = std::filesystem;
@@ -38,34 +41,7 @@ namespace {
 
 constexpr std::int64_t keras_notop_parameters = 23587712;  // keras.applications.ResNet50(include_top=False)
 
-// A fresh folder under the system temp dir, removed with its contents at scope exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int count = 0;
-    path = fs::temp_directory_path() /
-           ("tinynet_test_resnet50_" + std::to_string(::getpid()) + "_" + std::to_string(count++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
-// ensures: the message of the Error `f` throws (the test fails when it throws none).
-template <class F>
-std::string error_message(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  FAIL("expected a tinynet::Error");
-  return {};
-}
 
 template <class T>
 std::unique_ptr<Sequential<T>> built_resnet50(int size, double bn_epsilon = 1e-3) {

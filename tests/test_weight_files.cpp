@@ -14,6 +14,7 @@
 
 #include <unistd.h>
 
+#include "test_support.hpp"
 #include "tinynet/io/json.hpp"
 #include "tinynet/io/tfjs_layers_model.hpp"
 #include "tinynet/io/weight_file.hpp"
@@ -22,26 +23,12 @@
 #endif
 
 using namespace tinynet;
+using tinynet_test::TempDir;
+using tinynet_test::error_message;
 namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh folder under the system temp dir, removed with its contents at scope exit.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& tag) {
-    static int count = 0;
-    path = fs::temp_directory_path() /
-           ("tinynet_test_" + tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(count++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 void write_file(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
@@ -49,17 +36,6 @@ void write_file(const std::string& path, const std::string& bytes) {
   REQUIRE(out.good());
 }
 
-// ensures: the message of the Error `f` throws (the test fails when it throws none).
-template <class F>
-std::string error_message(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  FAIL("expected a tinynet::Error");
-  return {};
-}
 
 // ensures: `count` values offset, offset + 0.25, ... (exact in float16 for small counts).
 std::vector<float> ramp(std::size_t count, float offset) {
