@@ -212,7 +212,7 @@ TEMPLATE_TEST_CASE("backend: dense forward and gradients match the CPU", "[backe
   }
 }
 
-TEMPLATE_TEST_CASE("backend: relu, add, add_relu, zero padding match the CPU exactly", "[backend][elementwise]",
+TEMPLATE_TEST_CASE("backend: relu, add, add_relu, scale_shift, zero padding match the CPU exactly", "[backend][elementwise]",
                    float, double) {
   SKIP_WITHOUT_CUDA();
   using T = TestType;
@@ -234,6 +234,11 @@ TEMPLATE_TEST_CASE("backend: relu, add, add_relu, zero padding match the CPU exa
   check_close("relu dx", relu_dx, g_relu_dx, 0);
   check_close("add", sum, g_sum, 0);
   check_close("add_relu", sum_relu, g_sum_relu, 0);
+
+  Tensor<T> scaled(s), g_scaled = cuda_tensor<T>(s);
+  scale_shift(a, T(0.125), T(-1.5), scaled);
+  scale_shift(ga, T(0.125), T(-1.5), g_scaled);
+  check_close("scale_shift", scaled, g_scaled, 0);
 
   const ExplicitPadding p{1, 2, 3, 0};
   const Shape padded{3, 4, 5 + 3, 7 + 3};

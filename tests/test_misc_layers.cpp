@@ -12,6 +12,7 @@
 #include "tinynet/layers/global_average_pooling2d.hpp"
 #include "tinynet/layers/max_pool2d.hpp"
 #include "tinynet/layers/relu.hpp"
+#include "tinynet/layers/rescaling.hpp"
 #include "tinynet/layers/zero_padding2d.hpp"
 #include "tinynet/model/sequential.hpp"
 
@@ -115,6 +116,35 @@ TEST_CASE("Add rejects mismatched shapes naming both", "[add]") {
                     Catch::Contains("block1_add") && Catch::Contains("[2,4,3,3]") && Catch::Contains("[2,4,3,4]"));
   add.forward(Tensor<float>(Shape{2, 3}), Tensor<float>(Shape{2, 3}));
   CHECK_THROWS_WITH(add.backward(Tensor<float>(Shape{3, 2})), Catch::Contains("block1_add") && Catch::Contains("[3,2]"));
+}
+
+TEST_CASE("Rescaling maps x to scale * x + offset and scales the gradient", "[rescaling]") {
+  Rescaling<double> rescale(0.125, 2.0);
+  REQUIRE(rescale.build_once(Shape{4}) == Shape{4});
+  Tensor<double> x(Shape{1, 4}, {8, -16, 0, 1});
+  const auto& y = rescale.forward(x);
+  CHECK(y[0] == 3.0);
+  CHECK(y[1] == 0.0);
+  CHECK(y[2] == 2.0);
+  CHECK(y[3] == 2.125);
+  const auto& dx = rescale.backward(Tensor<double>(Shape{1, 4}, {1, 2, -4, 0}));
+  CHECK(dx[0] == 0.125);
+  CHECK(dx[1] == 0.25);
+  CHECK(dx[2] == -0.5);
+  CHECK(dx[3] == 0.0);
+  CHECK(rescale.type() == "Rescaling");
+  CHECK(rescale.parameters().size() == 0);
+}
+
+TEST_CASE("Rescaling gradients and errors", "[rescaling][gradcheck]") {
+  Rescaling<double> rescale(-0.3, 0.7);
+  require_gradients_match(rescale, random_tensor(Shape{2, 3, 4, 5}, 74));
+  CHECK_THROWS_WITH(Rescaling<float>(0.0), Catch::Contains("Rescaling") && Catch::Contains("non-zero"));
+  Rescaling<float> logits(0.125);
+  logits.set_name("logit_scale");
+  logits.build_once(Shape{10});
+  CHECK_THROWS_WITH(logits.forward(Tensor<float>(Shape{2, 9})),
+                    Catch::Contains("logit_scale") && Catch::Contains("[2,9]"));
 }
 
 TEST_CASE("A Sequential of all the layers: gradients and parameter bookkeeping", "[integration][gradcheck]") {

@@ -2,9 +2,10 @@
 //
 // notebook: the reference Keras notebook: its CNN, Adam 1e-3, batch 64, 15 epochs,
 //           ImageDataGenerator(rotation 15, shifts 0.1, horizontal flip), [0,1] inputs.
-// fast:     tinynet's own: a width-32 ResNet-9 style net, SGD Nesterov with one-cycle
-//           learning rate, label smoothing 0.1, pad-4 random crop + flip + cutout 8,
-//           per-channel standardisation, flip test-time augmentation.
+// fast:     tinynet's own: a width-32 ResNet-9 style net with logits scaled by 1/8, 12
+//           epochs of SGD Nesterov with a one-cycle learning rate (peak 0.1, batch 128,
+//           decoupled weight decay 5e-3), label smoothing 0.1, pad-4 random crop + flip +
+//           cutout 8, per-channel standardisation, flip test-time augmentation.
 #pragma once
 
 #include <memory>
@@ -56,7 +57,7 @@ inline CifarJob scratch_recipe(const std::string& recipe, const ImageDataset& tr
   check(recipe == "fast", "unknown recipe '", recipe, "' (use notebook or fast)");
   job.name = "fast_resnet";
   job.approach = "Residual CNN from scratch (fast recipe)";
-  job.epochs = 15;
+  job.epochs = 12;  // about 4.6 minutes each on 2 cores: the whole run fits in an hour
   job.batch_size = 128;
   job.augment.horizontal_flip = true;
   job.augment.crop_padding = 4;
@@ -72,7 +73,7 @@ inline CifarJob scratch_recipe(const std::string& recipe, const ImageDataset& tr
     o.lr = j.learning_rate;
     o.momentum = 0.9;
     o.nesterov = true;
-    o.weight_decay = 5e-4;
+    o.weight_decay = 5e-3;  // decoupled: about the L2 of 5e-4 Page used, as momentum 0.9 amplifies that 10x
     return std::make_unique<SGD<float>>(o);
   };
   job.make_schedule = [](const CifarJob& j) { return std::make_unique<OneCycleLr>(j.learning_rate, j.epochs); };

@@ -23,6 +23,7 @@
 #include "tinynet/layers/global_average_pooling2d.hpp"
 #include "tinynet/layers/max_pool2d.hpp"
 #include "tinynet/layers/relu.hpp"
+#include "tinynet/layers/rescaling.hpp"
 #include "tinynet/layers/residual.hpp"
 #include "tinynet/layers/zero_padding2d.hpp"
 #include "tinynet/losses/softmax_cross_entropy.hpp"

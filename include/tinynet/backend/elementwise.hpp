@@ -3,6 +3,7 @@
 // add_forward:      y = a + b.
 // add_relu_forward: y = max(a + b, 0), the tail of a residual block in one pass
 //                   (backward: relu_backward(y, dy, d(a+b)) from backend/activation.hpp).
+// scale_shift:      y = scale * x + offset (Rescaling; its backward is scale_shift(dy, scale, 0)).
 #pragma once
 
 #include "tinynet/backend/cpu/elementwise.hpp"
@@ -25,6 +26,13 @@ void add_relu_forward(const Tensor<T>& a, const Tensor<T>& b, Tensor<T>& y) {
   if (common_device("add_relu_forward", {a.device(), b.device(), y.device()}) == Device::cuda)
     TINYNET_ON_CUDA(cudnn::add_relu_forward(a, b, y));
   cpu::add_relu_forward(a, b, y);
+}
+
+template <class T>
+void scale_shift(const Tensor<T>& x, T scale, T offset, Tensor<T>& y) {
+  if (common_device("scale_shift", {x.device(), y.device()}) == Device::cuda)
+    TINYNET_ON_CUDA(cudnn::scale_shift(x, scale, offset, y));
+  cpu::scale_shift(x, scale, offset, y);
 }
 
 }  // namespace tinynet

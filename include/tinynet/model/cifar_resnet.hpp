@@ -3,8 +3,9 @@
 // The ResNet-9 layout of Page's DAWNBench entry, at a chosen width w (w = 64 is the
 // original): prep conv(w) -> layer1: conv(2w), maxpool 2, residual[conv(2w), conv(2w)]
 // -> layer2: conv(4w), maxpool 2 -> layer3: conv(8w), maxpool 2, residual[conv(8w),
-// conv(8w)] -> global average pool -> dense(classes). Every conv is 3x3 same, no bias,
-// followed by BatchNorm and ReLU.
+// conv(8w)] -> global average pool -> dense(classes) -> Rescaling(logit_scale). Every conv
+// is 3x3 same, no bias, followed by BatchNorm and ReLU. Page scales the logits by 0.125: it
+// slows the classifier's learning (by 64x in effect) and keeps early high-rate steps stable.
 #pragma once
 
 #include <memory>
@@ -15,14 +16,16 @@
 #include "tinynet/layers/global_average_pooling2d.hpp"
 #include "tinynet/layers/max_pool2d.hpp"
 #include "tinynet/layers/relu.hpp"
+#include "tinynet/layers/rescaling.hpp"
 #include "tinynet/layers/residual.hpp"
 #include "tinynet/model/sequential.hpp"
 
 namespace tinynet {
 
-// ensures: an unbuilt Sequential "cifar_resnet<width>"; requires width >= 1.
+// ensures: an unbuilt Sequential "cifar_resnet<width>"; requires width >= 1, logit_scale != 0
+// (1 leaves the logits as they are: no Rescaling layer).
 template <class T>
-std::unique_ptr<Sequential<T>> make_cifar_resnet(int width = 32, int classes = 10) {
+std::unique_ptr<Sequential<T>> make_cifar_resnet(int width = 32, int classes = 10, double logit_scale = 0.125) {
   check(width >= 1, "make_cifar_resnet: width must be >= 1, got ", width);
   auto conv_bn_relu = [](Sequential<T>& s, int filters) {
     s.template add<Conv2D<T>>(filters, 3, 1, Padding::same, false);
@@ -47,6 +50,7 @@ std::unique_ptr<Sequential<T>> make_cifar_resnet(int width = 32, int classes = 1
   residual(*net, 8 * width);
   net->template add<GlobalAveragePooling2D<T>>();
   net->template add<Dense<T>>(classes);
+  if (logit_scale != 1) net->template add<Rescaling<T>>(logit_scale);
   return net;
 }
 

@@ -1,4 +1,4 @@
-// tinynet/backend/cudnn/elementwise.hpp: elementwise sums of CUDA tensors (own kernels).
+// tinynet/backend/cudnn/elementwise.hpp: elementwise sums and scale_shift of CUDA tensors (own kernels).
 #pragma once
 
 #include "tinynet/backend/cudnn/kernels.hpp"
@@ -29,6 +29,13 @@ void add_forward(const Tensor<T>& a, const Tensor<T>& b, Tensor<T>& y) {
 template <class T>
 void add_relu_forward(const Tensor<T>& a, const Tensor<T>& b, Tensor<T>& y) {
   detail::add_tensors("add_relu_forward", a, b, y, true);
+}
+
+// requires: x, y CUDA tensors of one size (checked; y may be x). ensures: y = scale * x + offset.
+template <class T>
+void scale_shift(const Tensor<T>& x, T scale, T offset, Tensor<T>& y) {
+  check(x.numel() == y.numel(), "scale_shift (CUDA): input ", x.shape(), " does not match the output ", y.shape());
+  check_cuda(kernels::scale_shift(x.data(), scale, offset, y.data(), y.numel(), current_stream()), "scale_shift");
 }
 
 }  // namespace cudnn

@@ -40,6 +40,11 @@ __global__ void add_kernel(const T* a, const T* b, T* y, std::int64_t n, bool re
 }
 
 template <class T>
+__global__ void scale_shift_kernel(const T* x, T scale, T offset, T* y, std::int64_t n) {
+  for (std::int64_t i = first_index(); i < n; i += grid_stride()) y[i] = scale * x[i] + offset;
+}
+
+template <class T>
 __global__ void multiply_kernel(const T* a, const T* b, T* y, std::int64_t n) {
   for (std::int64_t i = first_index(); i < n; i += grid_stride()) y[i] = a[i] * b[i];
 }
@@ -243,6 +248,11 @@ cudaError_t add(const T* a, const T* b, T* y, std::int64_t n, bool relu, cudaStr
 }
 
 template <class T>
+cudaError_t scale_shift(const T* x, T scale, T offset, T* y, std::int64_t n, cudaStream_t stream) {
+  return launch(n, stream, scale_shift_kernel<T>, x, scale, offset, y, n);
+}
+
+template <class T>
 cudaError_t multiply(const T* a, const T* b, T* y, std::int64_t n, cudaStream_t stream) {
   return launch(n, stream, multiply_kernel<T>, a, b, y, n);
 }
@@ -327,6 +337,7 @@ cudaError_t moving_average_update(T* moving, const T* batch, double momentum, st
 
 #define TINYNET_INSTANTIATE_KERNELS(T)                                                                               \
   template cudaError_t add<T>(const T*, const T*, T*, std::int64_t, bool, cudaStream_t);                            \
+  template cudaError_t scale_shift<T>(const T*, T, T, T*, std::int64_t, cudaStream_t);                             \
   template cudaError_t multiply<T>(const T*, const T*, T*, std::int64_t, cudaStream_t);                             \
   template cudaError_t dropout_apply<T>(const std::uint8_t*, T, const T*, T*, T*, std::int64_t, cudaStream_t);      \
   template cudaError_t pad_planes<T>(const T*, T*, const PlanePadding&, T, cudaStream_t);                           \

@@ -29,6 +29,10 @@ struct PlanePadding {
 template <class T>
 cudaError_t add(const T* a, const T* b, T* y, std::int64_t n, bool relu, cudaStream_t stream);
 
+// ensures: y = scale * x + offset (n elements; y may be x).
+template <class T>
+cudaError_t scale_shift(const T* x, T scale, T offset, T* y, std::int64_t n, cudaStream_t stream);
+
 // ensures: y = a * b elementwise (n elements).
 template <class T>
 cudaError_t multiply(const T* a, const T* b, T* y, std::int64_t n, cudaStream_t stream);
