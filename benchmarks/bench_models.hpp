@@ -1,8 +1,9 @@
 // benchmarks/bench_models.hpp: the two benchmarked networks and a walk over their layers.
 //
-// make_bench_model("scratch" | "resnet50", image_size) builds (and initialises) the network
-// exactly as it is trained: the notebook scratch CNN, or ResNet50 followed by the training
-// head GlobalAveragePooling -> Dense 256 -> ReLU -> Dropout 0.5 -> Dense classes.
+// make_bench_model("scratch" | "fast" | "resnet50", image_size) builds (and initialises) the
+// network exactly as it is trained: the notebook scratch CNN, the fast recipe's width-32
+// ResNet, or ResNet50 followed by the training head GlobalAveragePooling -> Dense 256 ->
+// ReLU -> Dropout 0.5 -> Dense classes.
 // for_each_layer() visits every layer depth-first, so the kernel suite derives its shapes
 // from the models instead of repeating them.
 #pragma once
@@ -16,6 +17,7 @@
 #include "tinynet/layers/dense.hpp"
 #include "tinynet/layers/dropout.hpp"
 #include "tinynet/layers/relu.hpp"
+#include "tinynet/model/cifar_resnet.hpp"
 #include "tinynet/model/notebook_cnn.hpp"
 #include "tinynet/model/resnet50.hpp"
 #include "tinynet/model/sequential.hpp"
@@ -25,7 +27,7 @@ namespace tinynet_bench {
 constexpr int classes = 10;
 
 struct BenchModel {
-  std::string name;             // "scratch" or "resnet50"
+  std::string name;             // "scratch", "fast" or "resnet50"
   int image_size = 0;           // square RGB inputs
   std::unique_ptr<tinynet::Sequential<float>> net;   // the whole trained network
   const tinynet::Layer<float>* backbone = nullptr;   // ResNet50 without the head; the CNN itself
@@ -34,16 +36,19 @@ struct BenchModel {
 // ensures: the default input size of `name`: 32 (CIFAR) for scratch, 48 for resnet50.
 inline int default_image_size(const std::string& name) { return name == "resnet50" ? 48 : 32; }
 
-// requires: name "scratch" or "resnet50"; image_size >= 32 (an Error otherwise).
+// requires: name "scratch", "fast" or "resnet50"; image_size >= 32 (an Error otherwise).
 // ensures: the network built for [3, image_size, image_size] inputs, initialised from seed 1.
 inline BenchModel make_bench_model(const std::string& name, int image_size) {
   using namespace tinynet;
-  check(name == "scratch" || name == "resnet50", "make_bench_model: unknown model '", name,
-        "' (expected scratch or resnet50)");
+  check(name == "scratch" || name == "fast" || name == "resnet50", "make_bench_model: unknown model '", name,
+        "' (expected scratch, fast or resnet50)");
   check(image_size >= 32, "make_bench_model: image size ", image_size, " is below 32");
   BenchModel m{name, image_size, nullptr, nullptr};
   if (name == "scratch") {
     m.net = make_notebook_cnn<float>(classes, /*seed=*/1);
+    m.backbone = m.net.get();
+  } else if (name == "fast") {
+    m.net = make_cifar_resnet<float>(32, classes);
     m.backbone = m.net.get();
   } else {
     m.net = std::make_unique<Sequential<float>>("resnet50_classifier");

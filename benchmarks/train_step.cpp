@@ -1,6 +1,6 @@
 // benchmarks/train_step.cpp: end-to-end throughput of a training step and of inference.
 //
-//   tinynet_train_bench --model scratch|resnet50 --batch 64 --threads 2 --repeats 5
+//   tinynet_train_bench --model scratch|fast|resnet50 --batch 64 --threads 2 --repeats 5
 //                       --phase train|infer|both [--size 48] [--infer-batch 256]
 //
 // train: one step = forward, softmax cross-entropy, backward, Adam(lr 1e-3, eps 1e-7) step,
@@ -130,12 +130,12 @@ void run(const tinynet_examples::CommandLine& cli) {
 int main(int argc, char** argv) {
   tinynet_examples::CommandLine cli("tinynet_train_bench",
                                     "Images per second of a full training step and of inference");
-  cli.option("model", "scratch", "scratch (notebook CNN) or resnet50 (with the GAP-256-10 head)");
+  cli.option("model", "scratch", "scratch (notebook CNN), fast (the fast recipe's ResNet) or resnet50 (with the GAP-256-10 head)");
   cli.option("phase", "both", "train, infer or both");
   cli.option("batch", "64", "training batch size");
   cli.option("infer-batch", "256", "inference batch size");
   cli.option("threads", "2", "OpenMP threads");
-  cli.option("size", "", "image side (default: 32 for scratch, 48 for resnet50)");
+  cli.option("size", "", "image side (default: 32 for scratch and fast, 48 for resnet50)");
   cli.option("repeats", "5", "timed repeats (the median is reported)");
   cli.option("warmup", "2", "untimed steps before timing");
   cli.option("min-time", "1.0", "seconds each repeat lasts at least");

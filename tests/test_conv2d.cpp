@@ -1,6 +1,11 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
+
 #include "layer_test_helpers.hpp"
+#include "tinynet/backend/cpu/conv2d.hpp"
+#include "tinynet/core/threading.hpp"
 #include "tinynet/layers/conv2d.hpp"
 
 using namespace tinynet;
@@ -84,4 +89,88 @@ TEST_CASE("Conv2D rejects wrong input shapes with a clear message", "[conv2d]") 
                                              Catch::Contains("[N,3,32,32]"));
   Conv2D<float> big(8, 5, 1, Padding::valid);
   CHECK_THROWS_WITH(big.build_once(Shape{3, 4, 4}), Catch::Contains("smaller than the kernel"));
+}
+
+namespace {
+// The convolution by its definition, one output at a time (the reference for the slabs).
+struct DirectConv {
+  const tinynet::ConvGeometry& g;
+  // ensures: calls f(x index, kernel index, y index) for every product of the convolution.
+  template <class F>
+  void for_each_product(std::int64_t batch, F&& f) const {
+    for (std::int64_t n = 0; n < batch; ++n)
+      for (std::int64_t oc = 0; oc < g.out_channels; ++oc)
+        for (std::int64_t oh = 0; oh < g.out_h; ++oh)
+          for (std::int64_t ow = 0; ow < g.out_w; ++ow)
+            for (std::int64_t c = 0; c < g.channels; ++c)
+              for (int i = 0; i < g.kernel_h; ++i)
+                for (int j = 0; j < g.kernel_w; ++j) {
+                  const std::int64_t ih = oh * g.stride_h - g.pad_top + i, iw = ow * g.stride_w - g.pad_left + j;
+                  if (ih < 0 || ih >= g.in_h || iw < 0 || iw >= g.in_w) continue;
+                  f(((n * g.channels + c) * g.in_h + ih) * g.in_w + iw,
+                    ((oc * g.channels + c) * g.kernel_h + i) * g.kernel_w + j,
+                    ((n * g.out_channels + oc) * g.out_h + oh) * g.out_w + ow);
+                }
+  }
+};
+
+void require_close(const char* what, const Tensor<double>& expected, const Tensor<double>& actual) {
+  REQUIRE(expected.numel() == actual.numel());
+  double worst = 0;
+  for (std::int64_t i = 0; i < expected.numel(); ++i)
+    worst = std::max(worst, std::abs(expected[i] - actual[i]) / (1 + std::abs(expected[i])));
+  INFO(what << ": worst relative difference " << worst);
+  CHECK(worst < 1e-12);
+}
+}  // namespace
+
+TEST_CASE("CPU convolution kernels match the direct definition across slab layouts and thread counts",
+          "[conv2d][backend]") {
+  struct Case {
+    const char* what;
+    std::int64_t batch, channels, h, w, out_channels;
+    int kernel, stride;
+    Padding padding;
+  };
+  // Chosen to cover: several samples per slab with a short last slab; few samples
+  // per slab and several slabs per thread; the deep-layer path (whole-batch kernel gradient); stride 2.
+  const Case cases[] = {{"7 samples, 3x3 same", 7, 3, 16, 16, 4, 3, 1, Padding::same},
+                        {"9 samples of 8x32x32, several slabs per thread", 9, 8, 32, 32, 5, 3, 1, Padding::valid},
+                        {"deep: 16 channels at 2x2", 3, 16, 2, 2, 32, 3, 1, Padding::same},
+                        {"stride 2, 1x1", 5, 6, 9, 7, 3, 1, 2, Padding::valid},
+                        {"stride 2, 3x3 same, odd sizes", 4, 2, 11, 9, 3, 3, 2, Padding::same}};
+  const int threads_before = num_threads();
+  for (const Case& k : cases) {
+    const ConvGeometry g = make_conv_geometry("test", k.channels, k.h, k.w, k.out_channels, k.kernel, k.kernel,
+                                              k.stride, k.stride, k.padding);
+    const Tensor<double> x = random_tensor(Shape{k.batch, k.channels, k.h, k.w}, 81);
+    const Tensor<double> kernel = random_tensor(Shape{k.out_channels, k.channels, k.kernel, k.kernel}, 82);
+    const Tensor<double> bias = random_tensor(Shape{k.out_channels}, 83);
+    const Tensor<double> dy = random_tensor(Shape{k.batch, k.out_channels, g.out_h, g.out_w}, 84);
+    Tensor<double> y_ref(dy.shape()), dx_ref(x.shape()), dk_ref(kernel.shape()), db_ref(bias.shape());
+    for (std::int64_t i = 0; i < y_ref.numel(); ++i) y_ref[i] = bias[(i / g.out_pixels()) % k.out_channels];
+    for (std::int64_t i = 0; i < dy.numel(); ++i) db_ref[(i / g.out_pixels()) % k.out_channels] += dy[i];
+    DirectConv{g}.for_each_product(k.batch, [&](std::int64_t xi, std::int64_t ki, std::int64_t yi) {
+      y_ref[yi] += x[xi] * kernel[ki];
+      dx_ref[xi] += dy[yi] * kernel[ki];
+      dk_ref[ki] += dy[yi] * x[xi];
+    });
+    for (int threads : {1, 2, 3}) {
+      set_num_threads(threads);
+      INFO(k.what << ", " << threads << " threads");
+      cpu::ConvWorkspace<double> ws;
+      Tensor<double> y(dy.shape()), dx(x.shape()), dk(kernel.shape()), db(bias.shape());
+      cpu::conv2d_forward(x, kernel, bias, y, g, ws);
+      cpu::conv2d_backward(x, kernel, dy, &dx, &dk, &db, g, ws);
+      require_close("y", y_ref, y);
+      require_close("dx", dx_ref, dx);
+      require_close("dkernel", dk_ref, dk);
+      require_close("dbias", db_ref, db);
+      Tensor<double> dk_only(kernel.shape());
+      Tensor<double>* const not_wanted = nullptr;
+      cpu::conv2d_backward(x, kernel, dy, not_wanted, &dk_only, not_wanted, g, ws);
+      require_close("dkernel alone", dk_ref, dk_only);
+    }
+  }
+  set_num_threads(threads_before);
 }

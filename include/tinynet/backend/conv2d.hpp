@@ -36,8 +36,7 @@ void conv2d_backward(const Tensor<T>& x, const Tensor<T>& kernel, const Tensor<T
                      Tensor<T>* dkernel, Tensor<T>* dbias, const ConvGeometry& g, ConvWorkspace<T>& ws) {
   if (common_device("conv2d_backward", {x.device(), kernel.device(), dy.device()}) == Device::cuda)
     TINYNET_ON_CUDA(cudnn::conv2d_backward(x, kernel, dy, dx, dkernel, dbias, g, ws.cuda));
-  (void)x;  // the CPU kernel reuses the patches saved by forward
-  cpu::conv2d_backward(kernel, dy, dx, dkernel, dbias, g, ws.cpu);
+  cpu::conv2d_backward(x, kernel, dy, dx, dkernel, dbias, g, ws.cpu);
 }
 
 }  // namespace tinynet

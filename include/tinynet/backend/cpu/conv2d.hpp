@@ -1,14 +1,22 @@
-// tinynet/backend/cpu/conv2d.hpp: whole-batch convolution as im2col + one GEMM.
+// tinynet/backend/cpu/conv2d.hpp: convolution as im2col + GEMM, in slabs of samples.
 //
-// Layouts: x [N,C,H,W], kernel [OC,C,KH,KW] (OIHW), y [N,OC,OH,OW]. The im2col
-// matrix `col` is [C*KH*KW, N*OH*OW] for the whole batch, so each pass is a single
-// GEMM over the batch. forward() leaves `col` in the workspace; backward() reuses it
-// for the kernel gradient, so it must follow the forward() of the same batch.
+// Layouts: x [N,C,H,W], kernel [OC,C,KH,KW] (OIHW), y [N,OC,OH,OW]. Each pass splits the
+// batch into slabs of whole samples sized so that a slab's patch matrix (im2col, [C*KH*KW,
+// slab*OH*OW]) stays in the L2 cache, and the OpenMP threads share the slabs: each builds
+// its slab's patches, runs one single-threaded GEMM on them and consumes the result while
+// it is still in cache. A whole-batch patch matrix (9x the input for 3x3 kernels) would be
+// written to and read back from memory instead (docs/performance.md has the measured
+// difference). Nothing is kept between forward() and backward(): the backward pass
+// rebuilds the patches of the same x.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "tinynet/backend/conv_geometry.hpp"
 #include "tinynet/backend/cpu/gemm.hpp"
@@ -19,22 +27,23 @@ namespace cpu {
 
 template <class T>
 struct ConvWorkspace {
-  Tensor<T> col;  // [C*KH*KW, N*OH*OW] patches of the last forward batch
-  Tensor<T> mat;  // [OC, N*OH*OW] GEMM output / reordered output gradient
-  Tensor<T> dcol; // [C*KH*KW, N*OH*OW] patch gradients
+  Tensor<T> slabs;          // per thread: one slab's patches (and GEMM output)
+  Tensor<T> dy_matrix;      // [OC, N*OH*OW]: the output gradient, channel-major
+  Tensor<T> kernel_parts;   // per thread: its slabs' share of the kernel gradient
+  Tensor<T> whole_batch_patches;  // [C*KH*KW, N*OH*OW], for deep layers' kernel gradients
 };
 
-// ensures: col[(c*KH+i)*KW+j, n*P + oh*OW+ow] = x[n,c,oh*sh-pt+i,ow*sw-pl+j] (0 outside).
+// ensures: col[(c*KH+i)*KW+j, n*P + oh*OW+ow] = x[n,c,oh*sh-pt+i,ow*sw-pl+j] (0 outside)
+// for the `batch` samples of x, rows of col `ld` elements apart. On the calling thread.
 template <class T>
-void im2col(const T* x, std::int64_t batch, const ConvGeometry& g, T* col) {
-  const std::int64_t rows = g.patch_size(), P = g.out_pixels(), NP = batch * P;
-#pragma omp parallel for collapse(2) schedule(static)
-  for (std::int64_t r = 0; r < rows; ++r) {
+void im2col_samples(const T* x, std::int64_t batch, const ConvGeometry& g, T* col, std::int64_t ld) {
+  const std::int64_t P = g.out_pixels();
+  for (std::int64_t r = 0; r < g.patch_size(); ++r) {
+    const std::int64_t c = r / (g.kernel_h * g.kernel_w);
+    const int i = static_cast<int>(r / g.kernel_w % g.kernel_h), j = static_cast<int>(r % g.kernel_w);
     for (std::int64_t n = 0; n < batch; ++n) {
-      const std::int64_t c = r / (g.kernel_h * g.kernel_w);
-      const int i = static_cast<int>(r / g.kernel_w % g.kernel_h), j = static_cast<int>(r % g.kernel_w);
       const T* plane = x + (n * g.channels + c) * g.in_pixels();
-      T* out = col + r * NP + n * P;
+      T* out = col + r * ld + n * P;
       for (std::int64_t oh = 0; oh < g.out_h; ++oh) {
         const std::int64_t ih = oh * g.stride_h - g.pad_top + i;
         T* row = out + oh * g.out_w;
@@ -61,18 +70,18 @@ void im2col(const T* x, std::int64_t batch, const ConvGeometry& g, T* col) {
   }
 }
 
-// ensures: dx = sum of the patch gradients dcol scattered back (the adjoint of im2col).
+// ensures: dx [batch,C,H,W] = the patch gradients dcol (laid out as im2col_samples writes
+// them, rows `ld` apart) scattered back: the adjoint of im2col. On the calling thread.
 template <class T>
-void col2im(const T* dcol, std::int64_t batch, const ConvGeometry& g, T* dx) {
-  const std::int64_t P = g.out_pixels(), NP = batch * P;
-#pragma omp parallel for collapse(2) schedule(static)
+void col2im_samples(const T* dcol, std::int64_t ld, std::int64_t batch, const ConvGeometry& g, T* dx) {
+  const std::int64_t P = g.out_pixels();
   for (std::int64_t n = 0; n < batch; ++n) {
     for (std::int64_t c = 0; c < g.channels; ++c) {
       T* plane = dx + (n * g.channels + c) * g.in_pixels();
       std::fill(plane, plane + g.in_pixels(), T(0));
       for (int i = 0; i < g.kernel_h; ++i) {
         for (int j = 0; j < g.kernel_w; ++j) {
-          const T* src = dcol + ((c * g.kernel_h + i) * g.kernel_w + j) * NP + n * P;
+          const T* src = dcol + ((c * g.kernel_h + i) * g.kernel_w + j) * ld + n * P;
           for (std::int64_t oh = 0; oh < g.out_h; ++oh) {
             const std::int64_t ih = oh * g.stride_h - g.pad_top + i;
             if (ih < 0 || ih >= g.in_h) continue;
@@ -96,41 +105,79 @@ void col2im(const T* dcol, std::int64_t batch, const ConvGeometry& g, T* dx) {
   }
 }
 
+// How a pass splits the batch: `size` samples per slab (the last may hold fewer), `count`
+// slabs, `threads` OpenMP threads sharing them.
+struct SlabPlan {
+  std::int64_t size = 1, count = 0;
+  int threads = 1;
+
+  // requires: batch >= 0; per_sample = elements of one sample's slab buffer; kernel =
+  // elements of the kernel matrix, which each slab's GEMM packs again.
+  // ensures: slabs of at most about 1 MiB, or 4x the kernel where that is larger (so
+  // repacking a large kernel stays a small part of each GEMM), at least one sample each,
+  // and a multiple of `threads` slabs of near-equal size.
+  SlabPlan(std::int64_t batch, std::int64_t per_sample, std::int64_t kernel, std::size_t element_bytes) {
+#ifdef _OPENMP
+    threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+#endif
+    const std::int64_t target = std::max<std::int64_t>(std::int64_t(1) << 20, 4 * kernel * std::int64_t(element_bytes));
+    const std::int64_t fit = std::max<std::int64_t>(1, target / std::max<std::int64_t>(1, per_sample * std::int64_t(element_bytes)));
+    // As many slabs as needed, rounded up to a multiple of the threads, then evened out, so
+    // that every thread gets the same number of samples (give or take one slab's rounding).
+    count = (batch + fit - 1) / fit;
+    count = (count + threads - 1) / threads * threads;
+    size = std::max<std::int64_t>(1, (batch + count - 1) / std::max<std::int64_t>(1, count));
+    count = (batch + size - 1) / size;
+  }
+  std::int64_t first(std::int64_t slab) const { return slab * size; }
+  std::int64_t samples(std::int64_t slab, std::int64_t batch) const { return std::min(size, batch - slab * size); }
+};
+
+inline int thread_index() {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
 // requires: x [N,C,H,W], kernel [OC,C,KH,KW], bias empty or [OC], y sized [N,OC,OH,OW].
-// ensures: y = conv(x, kernel) + bias; ws.col holds the patches of x.
+// ensures: y = conv(x, kernel) + bias.
 template <class T>
 void conv2d_forward(const Tensor<T>& x, const Tensor<T>& kernel, const Tensor<T>& bias, Tensor<T>& y,
                     const ConvGeometry& g, ConvWorkspace<T>& ws) {
-  const std::int64_t N = x.dim(0), P = g.out_pixels(), NP = N * P, OC = g.out_channels;
-  ws.col.resize(Shape{g.patch_size(), NP});
-  ws.mat.resize(Shape{OC, NP});
-  im2col(x.data(), N, g, ws.col.data());
-  gemm<T>(false, false, OC, NP, g.patch_size(), T(1), kernel.data(), g.patch_size(), ws.col.data(), NP, T(0),
-          ws.mat.data(), NP);
-  const T* m = ws.mat.data();
+  const std::int64_t N = x.dim(0), P = g.out_pixels(), OC = g.out_channels, rows = g.patch_size();
+  const SlabPlan plan(N, (rows + OC) * P, OC * rows, sizeof(T));
+  const std::int64_t per_thread = (rows + OC) * plan.size * P;
+  ws.slabs.resize(Shape{plan.threads, per_thread});
   const T* b = bias.empty() ? nullptr : bias.data();
-  T* out = y.data();
-#pragma omp parallel for collapse(2) schedule(static)
-  for (std::int64_t n = 0; n < N; ++n) {
-    for (std::int64_t oc = 0; oc < OC; ++oc) {
-      const T* src = m + oc * NP + n * P;
-      T* dst = out + (n * OC + oc) * P;
-      const T add = b ? b[oc] : T(0);
-      for (std::int64_t p = 0; p < P; ++p) dst[p] = src[p] + add;
-    }
+#pragma omp parallel for num_threads(plan.threads) schedule(static)
+  for (std::int64_t s = 0; s < plan.count; ++s) {
+    T* patches = ws.slabs.data() + thread_index() * per_thread;
+    T* result = patches + rows * plan.size * P;  // [OC, samples*P]
+    const std::int64_t first = plan.first(s), samples = plan.samples(s, N), cols = samples * P;
+    im2col_samples(x.data() + first * g.channels * g.in_pixels(), samples, g, patches, cols);
+    gemm_serial<T>(false, false, OC, cols, rows, T(1), kernel.data(), rows, patches, cols, T(0), result, cols);
+    for (std::int64_t n = 0; n < samples; ++n)
+      for (std::int64_t oc = 0; oc < OC; ++oc) {
+        const T* src = result + oc * cols + n * P;
+        T* dst = y.data() + ((first + n) * OC + oc) * P;
+        const T add = b ? b[oc] : T(0);
+        for (std::int64_t p = 0; p < P; ++p) dst[p] = src[p] + add;
+      }
   }
 }
 
-// requires: the forward() of this batch ran with `ws`; dy [N,OC,OH,OW].
+// requires: x the input of the forward pass; dy [N,OC,OH,OW].
 // ensures: each non-null output receives its gradient: dx [N,C,H,W], dkernel
 // [OC,C,KH,KW], dbias [OC] (all overwritten).
 template <class T>
-void conv2d_backward(const Tensor<T>& kernel, const Tensor<T>& dy, Tensor<T>* dx, Tensor<T>* dkernel,
-                     Tensor<T>* dbias, const ConvGeometry& g, ConvWorkspace<T>& ws) {
-  const std::int64_t N = dy.dim(0), P = g.out_pixels(), NP = N * P, OC = g.out_channels;
-  ws.mat.resize(Shape{OC, NP});
+void conv2d_backward(const Tensor<T>& x, const Tensor<T>& kernel, const Tensor<T>& dy, Tensor<T>* dx,
+                     Tensor<T>* dkernel, Tensor<T>* dbias, const ConvGeometry& g, ConvWorkspace<T>& ws) {
+  const std::int64_t N = dy.dim(0), P = g.out_pixels(), NP = N * P, OC = g.out_channels, rows = g.patch_size();
+  ws.dy_matrix.resize(Shape{OC, NP});
   const T* src = dy.data();
-  T* m = ws.mat.data();
+  T* m = ws.dy_matrix.data();
 #pragma omp parallel for collapse(2) schedule(static)
   for (std::int64_t oc = 0; oc < OC; ++oc)
     for (std::int64_t n = 0; n < N; ++n) std::memcpy(m + oc * NP + n * P, src + (n * OC + oc) * P, sizeof(T) * P);
@@ -143,14 +190,53 @@ void conv2d_backward(const Tensor<T>& kernel, const Tensor<T>& dy, Tensor<T>* dx
       db[oc] = s;
     }
   }
-  if (dkernel)
-    gemm<T>(false, true, OC, g.patch_size(), NP, T(1), m, NP, ws.col.data(), NP, T(0), dkernel->data(),
-            g.patch_size());
-  if (dx) {
-    ws.dcol.resize(Shape{g.patch_size(), NP});
-    gemm<T>(true, false, g.patch_size(), NP, OC, T(1), kernel.data(), g.patch_size(), m, NP, T(0), ws.dcol.data(),
-            NP);
-    col2im(ws.dcol.data(), N, g, dx->data());
+  if (!dx && !dkernel) return;
+  const SlabPlan plan(N, rows * P, OC * rows, sizeof(T));
+  const std::int64_t per_thread = rows * plan.size * P, kernel_size = OC * rows;
+  // The kernel gradient per slab needs one private copy of it per thread (then summed); when
+  // those copies would outweigh the patches (deep layers: many channels, few pixels), it is
+  // one threaded GEMM over the whole batch's patches instead, which are small there.
+  const bool kernel_by_slab = dkernel && OC * plan.threads * 4 < NP;
+  if (dkernel && !kernel_by_slab) {
+    ws.whole_batch_patches.resize(Shape{rows, NP});
+    T* col = ws.whole_batch_patches.data();
+#pragma omp parallel for schedule(static)
+    for (std::int64_t n = 0; n < N; ++n)
+      im2col_samples(x.data() + n * g.channels * g.in_pixels(), 1, g, col + n * P, NP);
+    gemm<T>(false, true, OC, rows, NP, T(1), m, NP, col, NP, T(0), dkernel->data(), rows);
+    if (!dx) return;
+  }
+  // Per slab: its patches -> this thread's share of dkernel; its patch gradients -> dx.
+  ws.slabs.resize(Shape{plan.threads, per_thread});
+  if (kernel_by_slab) ws.kernel_parts.resize(Shape{plan.threads, kernel_size});
+#pragma omp parallel num_threads(plan.threads)
+  {
+    T* buffer = ws.slabs.data() + thread_index() * per_thread;
+    T* part = kernel_by_slab ? ws.kernel_parts.data() + thread_index() * kernel_size : nullptr;
+    if (part) std::fill(part, part + kernel_size, T(0));
+#pragma omp for schedule(static)
+    for (std::int64_t s = 0; s < plan.count; ++s) {
+      const std::int64_t first = plan.first(s), samples = plan.samples(s, N), cols = samples * P;
+      const T* dy_slab = m + first * P;
+      if (part) {
+        im2col_samples(x.data() + first * g.channels * g.in_pixels(), samples, g, buffer, cols);
+        gemm_serial<T>(false, true, OC, rows, cols, T(1), dy_slab, NP, buffer, cols, T(1), part, rows);
+      }
+      if (dx) {
+        gemm_serial<T>(true, false, rows, cols, OC, T(1), kernel.data(), rows, dy_slab, NP, T(0), buffer, cols);
+        col2im_samples(buffer, cols, samples, g, dx->data() + first * g.channels * g.in_pixels());
+      }
+    }
+    if (part) {
+      const T* parts = ws.kernel_parts.data();
+      T* dk = dkernel->data();
+#pragma omp for schedule(static)
+      for (std::int64_t i = 0; i < kernel_size; ++i) {
+        T sum = parts[i];
+        for (int t = 1; t < plan.threads; ++t) sum += parts[t * kernel_size + i];
+        dk[i] = sum;
+      }
+    }
   }
 }
 
