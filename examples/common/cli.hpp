@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,7 @@ class CommandLine {
       if (spec->is_flag) {
         if (inline_value) die("--" + arg + " takes no value");
         values_[arg] = "1";
+        passed_.insert(arg);
         continue;
       }
       if (!inline_value) {
@@ -58,11 +60,14 @@ class CommandLine {
         value = argv[++i];
       }
       values_[arg] = value;
+      passed_.insert(arg);
     }
   }
 
   const std::string& text(const std::string& name) const { return values_.at(name); }
   bool given(const std::string& name) const { return !values_.at(name).empty(); }
+  // ensures: whether the command line named the option (its default does not count).
+  bool passed(const std::string& name) const { return passed_.count(name) > 0; }
   bool is_set(const std::string& name) const { return values_.at(name) == "1"; }
   long long integer(const std::string& name) const {
     const std::string& v = text(name);
@@ -108,6 +113,7 @@ class CommandLine {
   std::string program_, summary_;
   std::vector<Spec> specs_;
   std::map<std::string, std::string> values_;
+  std::set<std::string> passed_;  // options named on the command line
 };
 
 }  // namespace tinynet_examples
