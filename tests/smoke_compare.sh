@@ -2,7 +2,8 @@
 # End-to-end smoke run of the main job on a tiny synthetic dataset:
 #   smoke_compare.sh MAKE_INPUTS_EXE CIFAR_COMPARE_EXE WORK_DIR
 # Checks that cifar_compare trains both models, writes every report file, reuses finished
-# runs when rerun, and that predict/evaluate work on the saved models.
+# runs when rerun, that predict/evaluate work on the saved models, and that --quick writes
+# beside (not into) the full job's folder.
 set -euo pipefail
 make_inputs="$1" compare="$2" work="$3"
 rm -rf "$work" && mkdir -p "$work"
@@ -22,4 +23,8 @@ grep -q "finished earlier, reusing" "$work/second.log" || { echo "rerun did not 
 "$compare" evaluate --run "$work/report/scratch_cnn" --data "$work/inputs" | grep -q "accuracy"
 python_png="$work/report/mistakes_scratch_cnn.png"
 "$compare" predict --run "$work/report/scratch_cnn" --images "$python_png" | grep -q "%"
+"$compare" --quick --data "$work/inputs" --out "$work/q" --skip-resnet50 --scratch-epochs 1 --batch 25 --workers 1 \
+  > "$work/quick.log"
+[ -s "$work/q-quick/report.md" ] || { echo "--quick did not write to <out>-quick"; exit 1; }
+[ ! -e "$work/q" ] || { echo "--quick wrote into the full job's folder"; exit 1; }
 echo "smoke run of cifar_compare: report complete, rerun reused the runs, predict and evaluate work"

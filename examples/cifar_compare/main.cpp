@@ -66,7 +66,7 @@ int train_and_report(int argc, char** argv) {
   cli.option("scratch-epochs", "", "epochs of the scratch model (default: the recipe's)");
   cli.option("resnet50-epochs", "", "epochs of ResNet50 (default: 15)");
   cli.option("size", "48", "ResNet50 input resolution");
-  cli.flag("quick", "a short version for a first look: 5,000 training images; the scratch CNN 10 epochs, ResNet50 2 epochs at 32x32");
+  cli.flag("quick", "a short version for a first look: 5,000 training images; the scratch CNN 10 epochs, ResNet50 2 epochs at 32x32; into <out>-quick");
   cli.flag("skip-resnet50", "train and report only the scratch model");
   cli.flag("force", "retrain models whose folders already hold finished runs");
   cli.parse(argc, argv);
@@ -75,7 +75,9 @@ int train_and_report(int argc, char** argv) {
   const bool quick = cli.is_set("quick");
   auto data = load_cifar_or_exit("cifar_compare", cli.text("data"));
   limit_dataset(data, quick && !cli.passed("limit") ? 5000 : cli.integer("limit"));
-  const std::string out = cli.text("out");
+  // A quick run writes beside the full job's folder (<out>-quick), so a full job with the
+  // same --out never takes its models for finished runs.
+  const std::string out = quick ? cli.text("out") + "-quick" : cli.text("out");
 
   std::vector<CifarJobResult> results;
   CifarJob scratch = scratch_recipe(cli.text("scratch-recipe"), data.train);
