@@ -133,6 +133,7 @@ struct SlabPlan {
   std::int64_t samples(std::int64_t slab, std::int64_t batch) const { return std::min(size, batch - slab * size); }
 };
 
+// ensures: the calling thread's index in the current OpenMP team (0 outside one).
 inline int thread_index() {
 #ifdef _OPENMP
   return omp_get_thread_num();
