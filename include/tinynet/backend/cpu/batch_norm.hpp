@@ -42,17 +42,24 @@ void for_each_in_channel(const BatchNormDims& d, std::int64_t c, F&& f) {
 
 constexpr int sum_lanes = 8;
 
-// ensures: the sum over channel c of term(i), accumulated in double in sum_lanes lanes.
+// ensures: f(lane, i) for every flat index i of channel c, in memory order, with lane in
+// [0, sum_lanes) cycling along each row: sums kept per lane are independent chains.
 template <class F>
-double channel_sum(const BatchNormDims& d, std::int64_t c, F&& term) {
-  double lane[sum_lanes] = {};
+void for_each_in_channel_by_lane(const BatchNormDims& d, std::int64_t c, F&& f) {
   for (std::int64_t n = 0; n < d.batch; ++n) {
     const std::int64_t base = (n * d.channels + c) * d.spatial;
     std::int64_t s = 0;
     for (; s + sum_lanes <= d.spatial; s += sum_lanes)
-      for (int k = 0; k < sum_lanes; ++k) lane[k] += term(base + s + k);
-    for (; s < d.spatial; ++s) lane[s % sum_lanes] += term(base + s);
+      for (int k = 0; k < sum_lanes; ++k) f(k, base + s + k);
+    for (; s < d.spatial; ++s) f(static_cast<int>(s % sum_lanes), base + s);
   }
+}
+
+// ensures: the sum over channel c of term(i), accumulated in double in sum_lanes lanes.
+template <class F>
+double channel_sum(const BatchNormDims& d, std::int64_t c, F&& term) {
+  double lane[sum_lanes] = {};
+  for_each_in_channel_by_lane(d, c, [&](int k, std::int64_t i) { lane[k] += term(i); });
   double total = 0;
   for (double v : lane) total += v;
   return total;
@@ -70,18 +77,11 @@ template <class T>
 void channel_gradient_sums(const BatchNormDims& d, std::int64_t c, const T* x, const T* dy, double mean,
                            double inv_std, double& sum_dy, double& sum_dy_xhat) {
   double lane_dy[sum_lanes] = {}, lane_dy_xc[sum_lanes] = {};  // xc = x - mean
-  auto add = [&](int k, std::int64_t i) {
+  for_each_in_channel_by_lane(d, c, [&](int k, std::int64_t i) {
     const double g = dy[i];
     lane_dy[k] += g;
     lane_dy_xc[k] += g * (x[i] - mean);
-  };
-  for (std::int64_t n = 0; n < d.batch; ++n) {
-    const std::int64_t base = (n * d.channels + c) * d.spatial;
-    std::int64_t s = 0;
-    for (; s + sum_lanes <= d.spatial; s += sum_lanes)
-      for (int k = 0; k < sum_lanes; ++k) add(k, base + s + k);
-    for (; s < d.spatial; ++s) add(static_cast<int>(s % sum_lanes), base + s);
-  }
+  });
   sum_dy = 0;
   sum_dy_xhat = 0;
   for (int k = 0; k < sum_lanes; ++k) {
