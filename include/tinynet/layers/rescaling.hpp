@@ -5,6 +5,7 @@
 // Page's DAWNBench net), which damps the last layer's effective learning rate by scale^2.
 #pragma once
 
+#include <cmath>
 #include <string>
 
 #include "tinynet/backend/elementwise.hpp"
@@ -18,9 +19,8 @@ class Rescaling : public Layer<T> {
  public:
   // requires: scale finite and non-zero (checked), offset finite.
   explicit Rescaling(double scale, double offset = 0) : scale_(scale), offset_(offset) {
-    check(scale == scale && scale != 0 && scale - scale == 0, "Rescaling: scale must be finite and non-zero, got ",
-          scale);
-    check(offset - offset == 0, "Rescaling: offset must be finite, got ", offset);
+    check(std::isfinite(scale) && scale != 0, "Rescaling: scale must be finite and non-zero, got ", scale);
+    check(std::isfinite(offset), "Rescaling: offset must be finite, got ", offset);
   }
 
   std::string type() const override { return "Rescaling"; }
