@@ -4,7 +4,8 @@
 // The shapes are read off the built models (benchmarks/bench_models.hpp): every distinct
 // Conv2D geometry, the GEMMs those convolutions and the Dense layers issue, the BatchNorm,
 // MaxPool2D and ReLU inputs, the residual sums of the Bottleneck blocks, and the Adam update
-// over each network's parameter buffer. Each benchmark name is <op>/<model>/<shape>, a
+// over each network's parameter buffer (also with ~1e-19 gradients, whose squares are
+// denormal, with and without flushing: adam_tiny_grads). Each benchmark name is <op>/<model>/<shape>, a
 // convolution's shape being C<in>_<H>x<W>_OC<out>_k<KH>x<KW>_s<SH>x<SW>_p<top>.<left>.<bottom>.<right>
 // (compare_pytorch.py --conv-shapes reads these names); its label names the first layer with
 // that shape and how many layers share it. Counters: GFLOP/s (2*M*N*K per GEMM; a convolution counts the GEMM it
@@ -277,17 +278,23 @@ void bm_elementwise(benchmark::State& state, Shape sample, Elementwise op, std::
   state.SetLabel(where);
 }
 
-void bm_adam(benchmark::State& state, std::int64_t count, std::string where) {
+// grad_scale < 1e-19 makes the squared gradients denormal floats; flush says whether
+// the threads flush them to zero (core/denormals.hpp) while the benchmark runs.
+void bm_adam(benchmark::State& state, std::int64_t count, float grad_scale, bool flush, std::string where) {
   using namespace tinynet;
   Tensor<float> values = random_tensor(Shape{count}, 1), m = random_tensor(Shape{count}, 3);
-  const Tensor<float> grads = random_tensor(Shape{count}, 2);
+  Tensor<float> grads = random_tensor(Shape{count}, 2);
+  for (float& e : grads) e *= grad_scale;
   Tensor<float> v = random_tensor(Shape{count}, 4);
   for (float& e : v) e = e * e;  // second moments are >= 0
   const AdamCoefficients<float> coefficients{0.9f, 0.999f, 1e-3f, 1e-7f, 0.0f};
+  const bool flush_before = flush_denormals();
+  set_flush_denormals(flush);
   for (auto _ : state) {
     adam_update(values, grads, m, v, 0, count, coefficients);
     benchmark::ClobberMemory();
   }
+  set_flush_denormals(flush_before);
   set_bytes(state, 7.0 * count * sizeof(float));  // read p, g, m, v; write p, m, v
   state.SetLabel(where);
 }
@@ -336,7 +343,10 @@ void register_model(const std::string& model) {
           });
   const std::int64_t params = s.parameter_count;
   add("adam/" + model + "/" + std::to_string(params),
-      [=](benchmark::State& st) { bm_adam(st, params, model + " backbone parameter buffer"); });
+      [=](benchmark::State& st) { bm_adam(st, params, 1.0f, true, model + " backbone parameter buffer"); });
+  for (bool flush : {true, false})  // gradients of 1e-19: their squares are denormal
+    add("adam_tiny_grads/" + model + "/" + std::to_string(params) + (flush ? "/flush" : "/keep_denormals"),
+        [=](benchmark::State& st) { bm_adam(st, params, 1e-19f, flush, model + " backbone, gradients ~1e-19"); });
 }
 
 }  // namespace

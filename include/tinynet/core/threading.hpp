@@ -2,7 +2,8 @@
 //
 // tinynet parallelises with one OpenMP pool. Eigen's GEMM uses the same pool (it
 // is compiled with OpenMP) and is only ever called outside OpenMP parallel
-// regions, so the two never oversubscribe the cores.
+// regions, so the two never oversubscribe the cores. Setting the thread count also
+// applies the denormal flushing of core/denormals.hpp to the caller and the pool.
 #pragma once
 
 #include <cstdlib>
@@ -13,17 +14,20 @@
 #include <omp.h>
 #endif
 
+#include "tinynet/core/denormals.hpp"
 #include "tinynet/core/error.hpp"
 
 namespace tinynet {
 
-// requires: n >= 1. ensures: OpenMP regions and Eigen GEMMs use n threads.
+// requires: n >= 1. ensures: OpenMP regions and Eigen GEMMs use n threads, which (and
+// the caller) flush denormals as flush_denormals() says (on unless switched off).
 inline void set_num_threads(int n) {
   check(n >= 1, "set_num_threads: thread count must be >= 1, got ", n);
 #ifdef _OPENMP
   omp_set_num_threads(n);
 #endif
   Eigen::setNbThreads(n);
+  set_flush_denormals(flush_denormals());
 }
 
 inline int num_threads() {
@@ -35,8 +39,14 @@ inline int num_threads() {
 }
 
 // ensures: applies TINYNET_NUM_THREADS when set (an Error when it is not a positive
-// integer); returns the thread count in force.
+// integer) and TINYNET_FLUSH_DENORMALS (1 default, 0 keeps denormals; an Error otherwise);
+// returns the thread count in force.
 inline int init_threads_from_env() {
+  if (const char* env = std::getenv("TINYNET_FLUSH_DENORMALS")) {
+    const std::string value = env;
+    check(value == "0" || value == "1", "TINYNET_FLUSH_DENORMALS='", value, "' must be 0 or 1");
+    detail::flush_denormals_wanted() = value == "1";
+  }
   if (const char* env = std::getenv("TINYNET_NUM_THREADS")) {
     char* end = nullptr;
     const long n = std::strtol(env, &end, 10);

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "tinynet/backend/device_copy.hpp"
+#include "tinynet/core/denormals.hpp"
 #include "tinynet/data/batch_loader.hpp"
 #include "tinynet/io/checkpoint.hpp"
 #include "tinynet/losses/softmax_cross_entropy.hpp"
@@ -64,8 +65,10 @@ class Trainer {
       : model_(model), loss_(loss), optimizer_(optimizer), schedule_(schedule) {}
 
   // requires: model built for the loader's sample shape; validation may be null.
-  // ensures: the completed history (options.history plus the new epochs).
+  // ensures: the completed history (options.history plus the new epochs); the compute
+  // threads flush denormals as flush_denormals() says (core/denormals.hpp).
   History fit(BatchLoader& train, const ImageDataset* validation, FitOptions options) {
+    set_flush_denormals(flush_denormals());
     History history = options.history;
     model_.set_input_grad_needed(false);
     double best_accuracy = -1, best_loss = std::numeric_limits<double>::infinity();
