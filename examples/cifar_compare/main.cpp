@@ -64,8 +64,9 @@ int train_and_report(int argc, char** argv) {
   cli.option("weights", "", "ResNet50 ImageNet weights (.h5, TF.js folder or .tnck); required unless --skip-resnet50");
   cli.option("scratch-recipe", "notebook", "notebook or fast");
   cli.option("scratch-epochs", "", "epochs of the scratch model (default: the recipe's)");
-  cli.option("resnet50-epochs", "", "epochs of ResNet50 (default: 15)");
-  cli.option("size", "48", "ResNet50 input resolution");
+  cli.option("resnet50-recipe", "notebook", "notebook (48x48, Adam 1e-4, 15 epochs) or fast (64x64, SGD one-cycle, 8 epochs)");
+  cli.option("resnet50-epochs", "", "epochs of ResNet50 (default: the recipe's)");
+  cli.option("size", "", "ResNet50 input resolution (default: the recipe's, 48 or 64)");
   cli.flag("quick", "a short version for a first look: 5,000 training images; the scratch CNN 10 epochs, ResNet50 2 epochs at 32x32; into <out>-quick");
   cli.flag("skip-resnet50", "train and report only the scratch model");
   cli.flag("force", "retrain models whose folders already hold finished runs");
@@ -94,7 +95,9 @@ int train_and_report(int argc, char** argv) {
     settings.weights = cli.text("weights");
     check(!settings.weights.empty(), "--weights is required (ResNet50 ImageNet weights; see docs/weights.md), "
           "or pass --skip-resnet50");
-    settings.size = quick && !cli.passed("size") ? 32 : cli.integer("size");
+    settings.recipe = cli.text("resnet50-recipe");
+    if (quick && !cli.passed("size")) settings.size = 32;
+    else if (cli.given("size")) settings.size = cli.integer("size");
     CifarJob resnet = resnet50_recipe(settings);
     apply_common_flags(cli, resnet);
     resnet.out_dir = out + "/" + resnet.name;

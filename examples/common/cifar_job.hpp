@@ -27,6 +27,7 @@ using namespace tinynet;
 struct CifarJob {
   std::string name;          // e.g. "scratch_cnn"; also the report's label
   std::string approach;      // e.g. "CNN from scratch"
+  std::string recipe = "notebook";  // the recipe that set the job up ("notebook" or "fast")
   std::string out_dir;
   int epochs = 15;
   std::int64_t batch_size = 64;
@@ -90,6 +91,7 @@ inline void write_job_metrics(const CifarJob& job, const CifarJobResult& r, cons
     json.begin_object()
         .field("name", r.name)
         .field("approach", r.approach)
+        .field("recipe", job.recipe)
         .field("architecture", r.architecture)
         .field("parameters", r.parameters)
         .field("epochs", static_cast<std::int64_t>(r.history.epochs.size()))

@@ -38,6 +38,7 @@ inline AugmentOptions notebook_augmentation() {
 // standardises with its statistics). ensures: the job with the recipe's defaults.
 inline CifarJob scratch_recipe(const std::string& recipe, const ImageDataset& train) {
   CifarJob job;
+  job.recipe = recipe;
   job.name = "scratch_cnn";
   job.approach = "CNN from scratch";
   if (recipe == "notebook") {
@@ -108,6 +109,7 @@ inline CifarJob resnet50_recipe(const ResNet50Settings& settings) {
   check(settings.recipe == "notebook" || settings.recipe == "fast", "unknown ResNet50 recipe '", settings.recipe,
         "' (use notebook or fast)");
   CifarJob job;
+  job.recipe = settings.recipe;
   job.name = "resnet50";
   job.approach = settings.weights.empty() ? "ResNet50, random initialisation" : "ResNet50 fine-tuned (ImageNet)";
   job.epochs = 15;

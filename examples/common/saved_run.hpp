@@ -25,12 +25,15 @@ struct SavedRun {
 // ensures: true when `dir` holds a completed job (its metrics.json exists).
 inline bool is_finished_run(const std::string& dir) { return std::filesystem::exists(dir + "/metrics.json"); }
 
-// ensures: the job recipe that produced a run called `name`.
+// ensures: the job recipe that produced a run called `name` (its metrics' "recipe";
+// runs written before that field: notebook, fast for fast_resnet).
 inline CifarJob recipe_for_run(const std::string& name, const json::Value& metrics) {
+  const json::Value* recipe = metrics.find("recipe");
   if (name == "scratch_cnn" || name == "fast_resnet")
     return scratch_recipe(name == "scratch_cnn" ? "notebook" : "fast", ImageDataset{});
   check(name == "resnet50", "unknown run '", name, "' (expected scratch_cnn, fast_resnet or resnet50)");
   ResNet50Settings settings;
+  settings.recipe = recipe ? recipe->as_string() : "notebook";
   settings.size = metrics.at("input_size").as_int64();
   return resnet50_recipe(settings);
 }
