@@ -183,6 +183,27 @@ TEMPLATE_TEST_CASE("backend: conv2d forward, dx, dkernel, dbias match the CPU", 
   }
 }
 
+TEMPLATE_TEST_CASE("backend: conv2d with a folded batch norm (inference) matches the CPU", "[backend][conv2d]", float,
+                   double) {
+  SKIP_WITHOUT_CUDA();
+  using T = TestType;
+  const double tol = tolerance<T>(1e-4, 1e-9), epsilon = 1e-3;
+  const ConvGeometry g = make_conv_geometry("test", 4, 6, 6, 5, 3, 3, 1, 1, Padding::same, {});
+  const Shape xs{2, 4, 6, 6}, ys{2, 5, 6, 6}, cs{5};
+  const Tensor<T> x = random_tensor<T>(xs, 1), kernel = random_tensor<T>(Shape{5, 4, 3, 3}, 2);
+  const Tensor<T> bias = random_tensor<T>(cs, 3), gamma = random_tensor<T>(cs, 4, 0.5, 1.5);
+  const Tensor<T> beta = random_tensor<T>(cs, 5), mean = random_tensor<T>(cs, 6), variance = random_tensor<T>(cs, 7, 0.5, 2);
+  for (bool relu : {false, true}) {
+    INFO("relu " << relu);
+    ConvWorkspace<T> cpu_ws, cuda_ws;
+    Tensor<T> y(ys), gy = cuda_tensor<T>(ys);
+    conv2d_batch_norm_inference(x, kernel, bias, gamma, beta, mean, variance, epsilon, relu, y, g, cpu_ws);
+    conv2d_batch_norm_inference(on_cuda(x), on_cuda(kernel), on_cuda(bias), on_cuda(gamma), on_cuda(beta),
+                                on_cuda(mean), on_cuda(variance), epsilon, relu, gy, g, cuda_ws);
+    check_close("conv2d + batch norm y", y, gy, tol);
+  }
+}
+
 TEMPLATE_TEST_CASE("backend: dense forward and gradients match the CPU", "[backend][dense]", float, double) {
   SKIP_WITHOUT_CUDA();
   using T = TestType;

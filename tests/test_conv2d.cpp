@@ -4,11 +4,13 @@
 #include <cmath>
 
 #include "layer_test_helpers.hpp"
+#include "test_support.hpp"
 #include "tinynet/backend/cpu/conv2d.hpp"
 #include "tinynet/core/threading.hpp"
 #include "tinynet/layers/conv2d.hpp"
 
 using namespace tinynet;
+using tinynet_test::error_message;
 using tinynet_test::random_tensor;
 using tinynet_test::require_gradients_match;
 
@@ -173,4 +175,47 @@ TEST_CASE("CPU convolution kernels match the direct definition across slab layou
     }
   }
   set_num_threads(threads_before);
+}
+
+TEST_CASE("Conv2D with a folded batch norm equals Conv2D -> BatchNorm (inference) -> ReLU", "[conv2d][batch_norm]") {
+  struct Case {
+    int n, c, h, w, filters, kernel, stride;
+    Padding padding;
+    bool bias, relu;
+  };
+  const Case cases[] = {{2, 5, 6, 6, 7, 1, 1, Padding::valid, true, true},
+                        {3, 4, 7, 5, 6, 3, 2, Padding::same, true, false},
+                        {1, 3, 5, 5, 4, 3, 1, Padding::same, false, true}};
+  std::uint64_t seed = 60;
+  for (const Case& k : cases) {
+    INFO("kernel " << k.kernel << "/" << k.stride << " bias " << k.bias << " relu " << k.relu);
+    Conv2D<double> conv(k.filters, k.kernel, k.stride, k.padding, k.bias);
+    BatchNorm<double> bn(BatchNormOptions{0.99, 1.001e-5});
+    const Shape out = conv.build_once(Shape{k.c, k.h, k.w});
+    bn.build_once(out);
+    conv.kernel().copy_from(random_tensor<double>(conv.kernel().shape(), ++seed));
+    if (k.bias) conv.bias().copy_from(random_tensor<double>(Shape{k.filters}, ++seed));
+    bn.gamma().copy_from(random_tensor<double>(Shape{k.filters}, ++seed, 0.5, 1.5));
+    bn.beta().copy_from(random_tensor<double>(Shape{k.filters}, ++seed));
+    bn.moving_mean().copy_from(random_tensor<double>(Shape{k.filters}, ++seed));
+    bn.moving_variance().copy_from(random_tensor<double>(Shape{k.filters}, ++seed, 0.1, 3));
+    bn.set_training(false);
+    const Tensor<double> x = random_tensor<double>(Shape{k.n, k.c, k.h, k.w}, ++seed);
+
+    Tensor<double> expected = bn.forward(conv.forward(x)).clone();
+    if (k.relu)
+      for (double& v : expected) v = std::max(v, 0.0);
+    const Tensor<double>& folded = conv.forward_with_batch_norm(x, bn, k.relu);
+    REQUIRE(folded.shape() == expected.shape());
+    for (std::int64_t i = 0; i < folded.numel(); ++i) REQUIRE(folded[i] == Approx(expected[i]).margin(1e-12));
+    CHECK_THAT(error_message([&] { conv.backward(folded); }), Catch::Contains("backward() needs a forward() first"));
+  }
+  Conv2D<double> conv(4, 3);
+  BatchNorm<double> wrong;
+  conv.build_once(Shape{2, 5, 5});
+  wrong.set_name("bn_other");
+  wrong.build_once(Shape{3, 5, 5});
+  CHECK_THAT(error_message([&] { conv.forward_with_batch_norm(Tensor<double>(Shape{1, 2, 5, 5}), wrong, true); }),
+             Catch::Contains("cannot fold BatchNormalization 'bn_other'") && Catch::Contains("[3,5,5]") &&
+                 Catch::Contains("[4,5,5]"));
 }

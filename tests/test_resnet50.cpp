@@ -151,6 +151,40 @@ TEST_CASE("Bottleneck forward: zero main path passes relu(shortcut) through", "[
   }
 }
 
+TEST_CASE("Bottleneck inference folds its batch norms: same output as layer by layer", "[bottleneck]") {
+  for (bool projection : {false, true}) {
+    INFO((projection ? "projection" : "identity"));
+    BottleneckOptions options;
+    options.projection = projection;
+    options.stride = projection ? 2 : 1;
+    Bottleneck<double> block(2, options);
+    const Shape in{projection ? 5 : 8, 5, 6};
+    block.build_once(in);
+    Rng rng(3);
+    block.initialize(rng);
+    std::uint64_t seed = 70;
+    for (const char* bn_name : {"bn_a", "bn_b", "bn_c", "bn_shortcut"}) {
+      if (!projection && std::string(bn_name) == "bn_shortcut") continue;
+      auto& bn = dynamic_cast<BatchNorm<double>&>(block.layer(bn_name));
+      bn.gamma().copy_from(random_tensor<double>(bn.gamma().shape(), ++seed, 0.5, 1.5));
+      bn.beta().copy_from(random_tensor<double>(bn.beta().shape(), ++seed));
+      bn.moving_mean().copy_from(random_tensor<double>(bn.gamma().shape(), ++seed));
+      bn.moving_variance().copy_from(random_tensor<double>(bn.gamma().shape(), ++seed, 0.2, 2));
+    }
+    const Tensor<double> x = random_tensor<double>(in.prepend(3), 80);
+    block.set_training(false);
+    const Tensor<double> folded = block.forward(x).clone();
+    // The same block, layer by layer: its sub-layers in inference mode.
+    const Tensor<double>* h = &x;
+    for (const char* name : {"conv_a", "bn_a", "relu_a", "conv_b", "bn_b", "relu_b", "conv_c", "bn_c"})
+      h = &block.layer(name).forward(*h);
+    const Tensor<double>& shortcut = projection ? block.layer("bn_shortcut").forward(block.layer("conv_shortcut").forward(x)) : x;
+    REQUIRE(folded.shape() == h->shape());
+    for (std::int64_t i = 0; i < folded.numel(); ++i)
+      REQUIRE(folded[i] == Approx(std::max((*h)[i] + shortcut[i], 0.0)).margin(1e-12));
+  }
+}
+
 TEST_CASE("Bottleneck rejects an identity shortcut that does not fit", "[bottleneck]") {
   Bottleneck<float> block(3);  // 12 output channels
   block.set_name("res2b");

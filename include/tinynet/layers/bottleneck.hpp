@@ -6,6 +6,9 @@
 //             or the input itself                         (identity)
 //   output:   relu(main + shortcut)
 // The stride sits on the first 1x1 convolution, as in keras.applications.ResNet50 (v1).
+// In inference (!training()) each convolution runs with its batch norm (and ReLU) folded
+// into its output pass (Conv2D::forward_with_batch_norm); a backward() after such a
+// forward first repeats the forward layer by layer, since the fused pass keeps nothing.
 // Sub-layer names (used by checkpoints and weight import): conv_a, bn_a, relu_a, conv_b,
 // bn_b, relu_b, conv_c, bn_c, conv_shortcut, bn_shortcut.
 #pragma once
@@ -73,15 +76,25 @@ class Bottleneck : public Composite<T> {
 
   const Tensor<T>& forward(const Tensor<T>& x) override {
     this->check_input(x);
-    const Tensor<T>* h = &x;
-    for (Layer<T>* l : main_path()) h = &l->forward(*h);
-    const Tensor<T>& shortcut = options_.projection ? bn_shortcut_->forward(conv_shortcut_->forward(x)) : x;
-    output_.resize(h->shape(), x.device());
-    add_relu_forward(*h, shortcut, output_);
-    return output_;
+    input_ = x;
+    folded_ = !this->training();
+    if (folded_) {
+      const Tensor<T>& a = conv_a_->forward_with_batch_norm(x, *bn_a_, true);
+      const Tensor<T>& b = conv_b_->forward_with_batch_norm(a, *bn_b_, true);
+      const Tensor<T>& c = conv_c_->forward_with_batch_norm(b, *bn_c_, false);
+      const Tensor<T>& shortcut = options_.projection ? conv_shortcut_->forward_with_batch_norm(x, *bn_shortcut_, false) : x;
+      output_.resize(c.shape(), x.device());
+      add_relu_forward(c, shortcut, output_);
+      return output_;
+    }
+    return forward_layer_by_layer(x);
   }
 
   const Tensor<T>& backward(const Tensor<T>& dy) override {
+    if (folded_) {  // the sub-layers kept no inputs: run them once more (same result)
+      forward_layer_by_layer(input_);
+      folded_ = false;
+    }
     this->check_grad_output(dy, output_);
     grad_sum_.resize(dy.shape(), dy.device());
     relu_backward(output_, dy, grad_sum_);
@@ -109,6 +122,14 @@ class Bottleneck : public Composite<T> {
     layer->set_name(name);
     return static_cast<L&>(this->adopt(std::move(layer)));
   }
+  const Tensor<T>& forward_layer_by_layer(const Tensor<T>& x) {
+    const Tensor<T>* h = &x;
+    for (Layer<T>* l : main_path()) h = &l->forward(*h);
+    const Tensor<T>& shortcut = options_.projection ? bn_shortcut_->forward(conv_shortcut_->forward(x)) : x;
+    output_.resize(h->shape(), x.device());
+    add_relu_forward(*h, shortcut, output_);
+    return output_;
+  }
   std::array<Layer<T>*, 8> main_path() const {
     return {conv_a_, bn_a_, relu_a_, conv_b_, bn_b_, relu_b_, conv_c_, bn_c_};
   }
@@ -118,7 +139,8 @@ class Bottleneck : public Composite<T> {
   Conv2D<T>*conv_a_, *conv_b_, *conv_c_, *conv_shortcut_ = nullptr;
   BatchNorm<T>*bn_a_, *bn_b_, *bn_c_, *bn_shortcut_ = nullptr;
   ReLU<T>*relu_a_, *relu_b_;
-  Tensor<T> output_, grad_sum_, grad_input_;
+  Tensor<T> input_, output_, grad_sum_, grad_input_;
+  bool folded_ = false;  // the last forward() folded the batch norms (inference)
 };
 
 }  // namespace tinynet

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "tinynet/backend/conv2d.hpp"
+#include "tinynet/layers/batch_norm.hpp"
 #include "tinynet/layers/initializers.hpp"
 #include "tinynet/layers/layer.hpp"
 
@@ -62,7 +63,24 @@ class Conv2D : public Layer<T> {
     return output_;
   }
 
+  // requires: bn built for this layer's output (an Error otherwise); used in inference,
+  // where bn normalises with its moving statistics.
+  // ensures: relu?(bn(conv(x))) in one pass over the output (backend
+  // conv2d_batch_norm_inference); keeps nothing for backward(), which needs forward().
+  const Tensor<T>& forward_with_batch_norm(const Tensor<T>& x, const BatchNorm<T>& bn, bool relu) {
+    this->check_input(x);
+    check(bn.is_built() && bn.output_shape() == this->output_shape_, this->label(), ": cannot fold BatchNormalization '",
+          bn.name(), "' (built for ", bn.output_shape(), ") into an output of ", this->output_shape_);
+    input_ = Tensor<T>();
+    output_.resize(this->output_shape_.prepend(x.dim(0)), x.device());
+    conv2d_batch_norm_inference(x, kernel(), options_.use_bias ? bias() : Tensor<T>(), bn.gamma(), bn.beta(),
+                                bn.moving_mean(), bn.moving_variance(), bn.epsilon(), relu, output_, geometry_,
+                                workspace_);
+    return output_;
+  }
+
   const Tensor<T>& backward(const Tensor<T>& dy) override {
+    check(!input_.empty(), this->label(), ": backward() needs a forward() first (forward_with_batch_norm() keeps no input)");
     this->check_grad_output(dy, output_);
     if (this->input_grad_needed()) grad_input_.resize(input_.shape(), input_.device());
     Tensor<T> dkernel = this->params_.grad(0), dbias = options_.use_bias ? this->params_.grad(1) : Tensor<T>();

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -31,6 +32,7 @@ struct ConvWorkspace {
   Tensor<T> dy_matrix;      // [OC, N*OH*OW]: the output gradient, channel-major
   Tensor<T> kernel_parts;   // per thread: its slabs' share of the kernel gradient
   Tensor<T> whole_batch_patches;  // [C*KH*KW, N*OH*OW], for deep layers' kernel gradients
+  Tensor<T> channel_scale, channel_shift;  // [OC]: a folded batch norm (conv2d_batch_norm_inference)
 };
 
 // ensures: col[(c*KH+i)*KW+j, n*P + oh*OW+ow] = x[n,c,oh*sh-pt+i,ow*sw-pl+j] (0 outside)
@@ -142,16 +144,25 @@ inline int thread_index() {
 #endif
 }
 
-// requires: x [N,C,H,W], kernel [OC,C,KH,KW], bias empty or [OC], y sized [N,OC,OH,OW].
-// ensures: y = conv(x, kernel) + bias.
+// What the forward pass does to each output channel as it copies the GEMM result out:
+// y = scale[oc] * conv + shift[oc], then max(y, 0) when relu. scale null means 1, shift
+// null means 0 (a plain bias is shift = bias).
 template <class T>
-void conv2d_forward(const Tensor<T>& x, const Tensor<T>& kernel, const Tensor<T>& bias, Tensor<T>& y,
-                    const ConvGeometry& g, ConvWorkspace<T>& ws) {
+struct ConvOutputTransform {
+  const T* scale = nullptr;
+  const T* shift = nullptr;
+  bool relu = false;
+};
+
+// requires: x [N,C,H,W], kernel [OC,C,KH,KW], y sized [N,OC,OH,OW]; scale/shift null or OC.
+// ensures: y = transform(conv(x, kernel)), per output channel.
+template <class T>
+void conv2d_forward_transformed(const Tensor<T>& x, const Tensor<T>& kernel, Tensor<T>& y, const ConvGeometry& g,
+                                ConvWorkspace<T>& ws, const ConvOutputTransform<T>& transform) {
   const std::int64_t N = x.dim(0), P = g.out_pixels(), OC = g.out_channels, rows = g.patch_size();
   const SlabPlan plan(N, (rows + OC) * P, OC * rows, sizeof(T));
   const std::int64_t per_thread = (rows + OC) * plan.size * P;
   ws.slabs.resize(Shape{plan.threads, per_thread});
-  const T* b = bias.empty() ? nullptr : bias.data();
 #pragma omp parallel for num_threads(plan.threads) schedule(static)
   for (std::int64_t s = 0; s < plan.count; ++s) {
     T* patches = ws.slabs.data() + thread_index() * per_thread;
@@ -163,10 +174,46 @@ void conv2d_forward(const Tensor<T>& x, const Tensor<T>& kernel, const Tensor<T>
       for (std::int64_t oc = 0; oc < OC; ++oc) {
         const T* src = result + oc * cols + n * P;
         T* dst = y.data() + ((first + n) * OC + oc) * P;
-        const T add = b ? b[oc] : T(0);
-        for (std::int64_t p = 0; p < P; ++p) dst[p] = src[p] + add;
+        const T scale = transform.scale ? transform.scale[oc] : T(1);
+        const T shift = transform.shift ? transform.shift[oc] : T(0);
+        if (transform.relu)
+          for (std::int64_t p = 0; p < P; ++p) dst[p] = std::max(src[p] * scale + shift, T(0));
+        else
+          for (std::int64_t p = 0; p < P; ++p) dst[p] = src[p] * scale + shift;
       }
   }
+}
+
+// requires: x [N,C,H,W], kernel [OC,C,KH,KW], bias empty or [OC], y sized [N,OC,OH,OW].
+// ensures: y = conv(x, kernel) + bias.
+template <class T>
+void conv2d_forward(const Tensor<T>& x, const Tensor<T>& kernel, const Tensor<T>& bias, Tensor<T>& y,
+                    const ConvGeometry& g, ConvWorkspace<T>& ws) {
+  ConvOutputTransform<T> plain;
+  plain.shift = bias.empty() ? nullptr : bias.data();
+  conv2d_forward_transformed(x, kernel, y, g, ws, plain);
+}
+
+// requires: as conv2d_forward; gamma, beta, moving_mean, moving_variance [OC]; epsilon > 0.
+// ensures: y = BN_inference(conv(x, kernel) + bias), then ReLU when relu: the batch norm
+// (with its moving statistics) folded into the convolution's output pass,
+//   scale = gamma / sqrt(moving_variance + epsilon), shift = beta + (bias - moving_mean) * scale.
+template <class T>
+void conv2d_batch_norm_inference(const Tensor<T>& x, const Tensor<T>& kernel, const Tensor<T>& bias,
+                                 const Tensor<T>& gamma, const Tensor<T>& beta, const Tensor<T>& moving_mean,
+                                 const Tensor<T>& moving_variance, double epsilon, bool relu, Tensor<T>& y,
+                                 const ConvGeometry& g, ConvWorkspace<T>& ws) {
+  const std::int64_t OC = g.out_channels;
+  ws.channel_scale.resize(Shape{OC});
+  ws.channel_shift.resize(Shape{OC});
+  for (std::int64_t oc = 0; oc < OC; ++oc) {
+    const double scale = gamma[oc] / std::sqrt(static_cast<double>(moving_variance[oc]) + epsilon);
+    const double b = bias.empty() ? 0.0 : static_cast<double>(bias[oc]);
+    ws.channel_scale[oc] = static_cast<T>(scale);
+    ws.channel_shift[oc] = static_cast<T>(beta[oc] + (b - moving_mean[oc]) * scale);
+  }
+  conv2d_forward_transformed(x, kernel, y, g, ws, ConvOutputTransform<T>{ws.channel_scale.data(),
+                                                                         ws.channel_shift.data(), relu});
 }
 
 // requires: x the input of the forward pass; dy [N,OC,OH,OW].
