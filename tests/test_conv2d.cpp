@@ -135,11 +135,14 @@ TEST_CASE("CPU convolution kernels match the direct definition across slab layou
     Padding padding;
   };
   // Chosen to cover: several samples per slab with a short last slab; few samples
-  // per slab and several slabs per thread; the deep-layer path (whole-batch kernel gradient); stride 2.
+  // per slab and several slabs per thread; the deep-layer path (whole-batch kernel gradient); stride 2;
+  // pointwise convolutions on both sides of min_pixels_for_pointwise_gemms.
   const Case cases[] = {{"7 samples, 3x3 same", 7, 3, 16, 16, 4, 3, 1, Padding::same},
                         {"9 samples of 8x32x32, several slabs per thread", 9, 8, 32, 32, 5, 3, 1, Padding::valid},
                         {"deep: 16 channels at 2x2", 3, 16, 2, 2, 32, 3, 1, Padding::same},
                         {"stride 2, 1x1", 5, 6, 9, 7, 3, 1, 2, Padding::valid},
+                        {"1x1 stride 1 on 8x8: per-sample GEMMs on x itself", 5, 6, 8, 8, 4, 1, 1, Padding::valid},
+                        {"1x1 stride 1 on 7x7: too few pixels, copied patches", 5, 6, 7, 7, 4, 1, 1, Padding::valid},
                         {"stride 2, 3x3 same, odd sizes", 4, 2, 11, 9, 3, 3, 2, Padding::same}};
   const int threads_before = num_threads();
   for (const Case& k : cases) {

@@ -135,6 +135,16 @@ struct SlabPlan {
   std::int64_t samples(std::int64_t slab, std::int64_t batch) const { return std::min(size, batch - slab * size); }
 };
 
+// A 1x1 convolution with stride 1 and no padding reads each sample's [C, H*W] planes as
+// they are: its patch matrix would be a copy of x. With enough pixels per sample for a
+// well-shaped GEMM (measured: deep layers with a few pixels run faster as one GEMM over a
+// slab's copied patches), each sample gets its own GEMM on x (and dx) in place.
+constexpr std::int64_t min_pixels_for_pointwise_gemms = 64;
+inline bool reads_input_in_place(const ConvGeometry& g) {
+  return g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
+         g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w && g.out_pixels() >= min_pixels_for_pointwise_gemms;
+}
+
 // ensures: the calling thread's index in the current OpenMP team (0 outside one).
 inline int thread_index() {
 #ifdef _OPENMP
@@ -160,16 +170,25 @@ template <class T>
 void conv2d_forward_transformed(const Tensor<T>& x, const Tensor<T>& kernel, Tensor<T>& y, const ConvGeometry& g,
                                 ConvWorkspace<T>& ws, const ConvOutputTransform<T>& transform) {
   const std::int64_t N = x.dim(0), P = g.out_pixels(), OC = g.out_channels, rows = g.patch_size();
-  const SlabPlan plan(N, (rows + OC) * P, OC * rows, sizeof(T));
-  const std::int64_t per_thread = (rows + OC) * plan.size * P;
+  const bool in_place = reads_input_in_place(g);
+  const std::int64_t patch_rows = in_place ? 0 : rows;
+  const SlabPlan plan(N, (patch_rows + OC) * P, OC * rows, sizeof(T));
+  const std::int64_t per_thread = (patch_rows + OC) * plan.size * P;
   ws.slabs.resize(Shape{plan.threads, per_thread});
 #pragma omp parallel for num_threads(plan.threads) schedule(static)
   for (std::int64_t s = 0; s < plan.count; ++s) {
     T* patches = ws.slabs.data() + thread_index() * per_thread;
-    T* result = patches + rows * plan.size * P;  // [OC, samples*P]
+    T* result = patches + patch_rows * plan.size * P;  // [OC, samples*P]
     const std::int64_t first = plan.first(s), samples = plan.samples(s, N), cols = samples * P;
-    im2col_samples(x.data() + first * g.channels * g.in_pixels(), samples, g, patches, cols);
-    gemm_serial<T>(false, false, OC, cols, rows, T(1), kernel.data(), rows, patches, cols, T(0), result, cols);
+    const T* slab_x = x.data() + first * g.channels * g.in_pixels();
+    if (in_place) {
+      for (std::int64_t n = 0; n < samples; ++n)
+        gemm_serial<T>(false, false, OC, P, rows, T(1), kernel.data(), rows, slab_x + n * rows * P, P, T(0),
+                       result + n * P, cols);
+    } else {
+      im2col_samples(slab_x, samples, g, patches, cols);
+      gemm_serial<T>(false, false, OC, cols, rows, T(1), kernel.data(), rows, patches, cols, T(0), result, cols);
+    }
     for (std::int64_t n = 0; n < samples; ++n)
       for (std::int64_t oc = 0; oc < OC; ++oc) {
         const T* src = result + oc * cols + n * P;
@@ -239,8 +258,9 @@ void conv2d_backward(const Tensor<T>& x, const Tensor<T>& kernel, const Tensor<T
     }
   }
   if (!dx && !dkernel) return;
+  const bool in_place = reads_input_in_place(g);
   const SlabPlan plan(N, rows * P, OC * rows, sizeof(T));
-  const std::int64_t per_thread = rows * plan.size * P, kernel_size = OC * rows;
+  const std::int64_t per_thread = in_place ? 1 : rows * plan.size * P, kernel_size = OC * rows;
   // The kernel gradient per slab needs one private copy of it per thread (then summed); when
   // those copies would outweigh the patches (deep layers: many channels, few pixels), it is
   // one threaded GEMM over the whole batch's patches instead, which are small there.
@@ -266,13 +286,26 @@ void conv2d_backward(const Tensor<T>& x, const Tensor<T>& kernel, const Tensor<T
     for (std::int64_t s = 0; s < plan.count; ++s) {
       const std::int64_t first = plan.first(s), samples = plan.samples(s, N), cols = samples * P;
       const T* dy_slab = m + first * P;
+      const T* slab_x = x.data() + first * g.channels * g.in_pixels();
+      T* slab_dx = dx ? dx->data() + first * g.channels * g.in_pixels() : nullptr;
+      if (in_place) {  // per sample: x and dx are the [C, P] matrices themselves
+        for (std::int64_t n = 0; n < samples; ++n) {
+          if (part)
+            gemm_serial<T>(false, true, OC, rows, P, T(1), dy_slab + n * P, NP, slab_x + n * rows * P, P, T(1), part,
+                           rows);
+          if (dx)
+            gemm_serial<T>(true, false, rows, P, OC, T(1), kernel.data(), rows, dy_slab + n * P, NP, T(0),
+                           slab_dx + n * rows * P, P);
+        }
+        continue;
+      }
       if (part) {
-        im2col_samples(x.data() + first * g.channels * g.in_pixels(), samples, g, buffer, cols);
+        im2col_samples(slab_x, samples, g, buffer, cols);
         gemm_serial<T>(false, true, OC, rows, cols, T(1), dy_slab, NP, buffer, cols, T(1), part, rows);
       }
       if (dx) {
         gemm_serial<T>(true, false, rows, cols, OC, T(1), kernel.data(), rows, dy_slab, NP, T(0), buffer, cols);
-        col2im_samples(buffer, cols, samples, g, dx->data() + first * g.channels * g.in_pixels());
+        col2im_samples(buffer, cols, samples, g, slab_dx);
       }
     }
     if (part) {
