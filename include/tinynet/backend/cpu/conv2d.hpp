@@ -137,8 +137,9 @@ struct SlabPlan {
 
 // A 1x1 convolution with stride 1 and no padding reads each sample's [C, H*W] planes as
 // they are: its patch matrix would be a copy of x. With enough pixels per sample for a
-// well-shaped GEMM (measured: deep layers with a few pixels run faster as one GEMM over a
-// slab's copied patches), each sample gets its own GEMM on x (and dx) in place.
+// well-shaped GEMM, each sample gets its own GEMM on x (and dx) in place; deep layers with a
+// few pixels per sample keep one GEMM over a slab's copied patches (a GEMM of 4 or 9
+// columns per sample would be poorly shaped).
 constexpr std::int64_t min_pixels_for_pointwise_gemms = 64;
 inline bool reads_input_in_place(const ConvGeometry& g) {
   return g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
