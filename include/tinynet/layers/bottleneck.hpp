@@ -78,16 +78,11 @@ class Bottleneck : public Composite<T> {
     this->check_input(x);
     input_ = x;
     folded_ = !this->training();
-    if (folded_) {
-      const Tensor<T>& a = conv_a_->forward_with_batch_norm(x, *bn_a_, true);
-      const Tensor<T>& b = conv_b_->forward_with_batch_norm(a, *bn_b_, true);
-      const Tensor<T>& c = conv_c_->forward_with_batch_norm(b, *bn_c_, false);
-      const Tensor<T>& shortcut = options_.projection ? conv_shortcut_->forward_with_batch_norm(x, *bn_shortcut_, false) : x;
-      output_.resize(c.shape(), x.device());
-      add_relu_forward(c, shortcut, output_);
-      return output_;
-    }
-    return forward_layer_by_layer(x);
+    if (!folded_) return forward_layer_by_layer(x);
+    const Tensor<T>& a = conv_a_->forward_with_batch_norm(x, *bn_a_, true);
+    const Tensor<T>& b = conv_b_->forward_with_batch_norm(a, *bn_b_, true);
+    const Tensor<T>& c = conv_c_->forward_with_batch_norm(b, *bn_c_, false);
+    return join(c, options_.projection ? conv_shortcut_->forward_with_batch_norm(x, *bn_shortcut_, false) : x);
   }
 
   const Tensor<T>& backward(const Tensor<T>& dy) override {
@@ -125,9 +120,12 @@ class Bottleneck : public Composite<T> {
   const Tensor<T>& forward_layer_by_layer(const Tensor<T>& x) {
     const Tensor<T>* h = &x;
     for (Layer<T>* l : main_path()) h = &l->forward(*h);
-    const Tensor<T>& shortcut = options_.projection ? bn_shortcut_->forward(conv_shortcut_->forward(x)) : x;
-    output_.resize(h->shape(), x.device());
-    add_relu_forward(*h, shortcut, output_);
+    return join(*h, options_.projection ? bn_shortcut_->forward(conv_shortcut_->forward(x)) : x);
+  }
+  // ensures: output_ = relu(main + shortcut).
+  const Tensor<T>& join(const Tensor<T>& main, const Tensor<T>& shortcut) {
+    output_.resize(main.shape(), main.device());
+    add_relu_forward(main, shortcut, output_);
     return output_;
   }
   std::array<Layer<T>*, 8> main_path() const {
