@@ -4,6 +4,7 @@
 #include <string>
 
 #include "layer_test_helpers.hpp"
+#include "tinynet/backend/cpu/batch_norm.hpp"
 #include "tinynet/layers/batch_norm.hpp"
 
 using namespace tinynet;
@@ -158,6 +159,63 @@ TEST_CASE("BatchNorm<float> accumulates in double: large means keep their precis
   const double s = 1 / std::sqrt(1.25 + 1e-3);
   for (std::int64_t i = 0; i < x.numel(); ++i) CHECK(y[i] == Approx((i % 4 - 1.5) * s).margin(1e-4));
   CHECK(bn.moving_mean()[0] == Approx(0.01 * 10001.5).epsilon(1e-6));
+}
+
+TEST_CASE("BatchNorm kernels match a channel-by-channel computation at every blocking", "[batch_norm]") {
+  // The kernels cut the channels into blocks of about 128K values (at least one channel,
+  // at least one block per thread): [4,6,200,200] gives one channel per block, [3,37,5,7]
+  // a short last block, [64,512,2,2] ResNet50's last stage, [5,13] features.
+  const Shape shapes[] = {Shape{4, 6, 200, 200}, Shape{3, 37, 5, 7}, Shape{64, 512, 2, 2}, Shape{5, 13}};
+  std::uint64_t seed = 300;
+  for (const Shape& s : shapes) {
+    SECTION(shape_name(s)) {
+      const std::int64_t n_count = s[0], c_count = s[1], spatial = s.rank() == 4 ? s[2] * s[3] : 1;
+      const double count = static_cast<double>(n_count * spatial), momentum = 0.9, eps = 1e-3;
+      const auto x = random_tensor(s, seed, -2, 3);
+      const auto dy = random_tensor(s, seed + 1, -1, 1);
+      const auto gamma = random_tensor(Shape{c_count}, seed + 2, 0.5, 1.5);
+      const auto beta = random_tensor(Shape{c_count}, seed + 3, -0.5, 0.5);
+      Tensor<double> moving_mean(Shape{c_count}), moving_variance(Shape{c_count}), y(s), mean(Shape{c_count}),
+          inv_std(Shape{c_count}), dx(s), dgamma(Shape{c_count}), dbeta(Shape{c_count});
+      moving_mean.zero();
+      moving_variance.fill(1.0);
+      cpu::batch_norm_forward_training(x, gamma, beta, momentum, eps, moving_mean, moving_variance, y, mean, inv_std);
+      cpu::batch_norm_backward_training(x, dy, gamma, mean, inv_std, &dx, &dgamma, &dbeta);
+      for (std::int64_t c = 0; c < c_count; ++c) {
+        auto at = [&](std::int64_t n, std::int64_t p) { return (n * c_count + c) * spatial + p; };
+        double m = 0, v = 0, sum_dy = 0, sum_dy_xhat = 0;
+        for (std::int64_t n = 0; n < n_count; ++n)
+          for (std::int64_t p = 0; p < spatial; ++p) m += x[at(n, p)];
+        m /= count;
+        for (std::int64_t n = 0; n < n_count; ++n)
+          for (std::int64_t p = 0; p < spatial; ++p) v += (x[at(n, p)] - m) * (x[at(n, p)] - m);
+        v /= count;
+        const double is = 1 / std::sqrt(v + eps);
+        CHECK(mean[c] == Approx(m).epsilon(1e-12));
+        CHECK(inv_std[c] == Approx(is).epsilon(1e-12));
+        CHECK(moving_mean[c] == Approx((1 - momentum) * m).epsilon(1e-12));
+        CHECK(moving_variance[c] == Approx(momentum + (1 - momentum) * v * count / (count - 1)).epsilon(1e-12));
+        for (std::int64_t n = 0; n < n_count; ++n)
+          for (std::int64_t p = 0; p < spatial; ++p) {
+            sum_dy += dy[at(n, p)];
+            sum_dy_xhat += dy[at(n, p)] * (x[at(n, p)] - m) * is;
+          }
+        CHECK(dbeta[c] == Approx(sum_dy).epsilon(1e-10).margin(1e-10));
+        CHECK(dgamma[c] == Approx(sum_dy_xhat).epsilon(1e-10).margin(1e-10));
+        int wrong = 0;  // one CHECK per channel, not per value
+        for (std::int64_t n = 0; n < n_count; ++n)
+          for (std::int64_t p = 0; p < spatial; ++p) {
+            const std::int64_t i = at(n, p);
+            const double xhat = (x[i] - m) * is;
+            const double want_y = gamma[c] * xhat + beta[c];
+            const double want_dx = gamma[c] * is / count * (count * dy[i] - sum_dy - xhat * sum_dy_xhat);
+            if (std::abs(y[i] - want_y) > 1e-10 || std::abs(dx[i] - want_dx) > 1e-10) ++wrong;
+          }
+        CHECK(wrong == 0);
+      }
+    }
+    seed += 10;
+  }
 }
 
 TEST_CASE("BatchNorm gradients in training mode", "[batch_norm][gradcheck]") {

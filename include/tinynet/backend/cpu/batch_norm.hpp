@@ -2,18 +2,27 @@
 //
 // x is [N,C,H,W] (statistics per channel over N*H*W values) or [N,F] (per feature
 // over N values); gamma, beta, the moving statistics and the saved statistics are [C].
-// Reductions are accumulated in double whatever T is, in 8 independent lanes per channel
-// (a single running sum is one long chain of dependent additions, which the compiler may
-// not vectorise: it ran BatchNorm at 2-3 GB/s). The kernels mirror cuDNN's
-// split: training forward (batch statistics, saves mean and 1/sqrt(var+eps), updates
-// the moving statistics), inference forward (moving statistics) and a backward for each.
+// The kernels mirror cuDNN's split: training forward (batch statistics, saves mean and
+// 1/sqrt(var+eps), updates the moving statistics), inference forward (moving statistics)
+// and a backward for each.
+//
+// Layout of the work: the channels are cut into blocks of whole channels, one block per
+// task of the OpenMP loop. Block [c0, c1) is one contiguous run of (c1-c0)*S values in
+// every sample, so each pass over it is N long contiguous loops that vectorise whatever S
+// is (ResNet50's deep stages have S = 4 or 9, too short to vectorise channel by channel),
+// and a block's values (about 512 KiB) stay in L2 between its passes. Sums over the batch
+// are accumulated in double per position of the run (independent lanes) and then per
+// channel, whatever T is.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "tinynet/core/error.hpp"
 #include "tinynet/core/tensor.hpp"
+#include "tinynet/core/threading.hpp"
 
 namespace tinynet {
 namespace cpu {
@@ -31,64 +40,119 @@ inline BatchNormDims batch_norm_dims(const Shape& x) {
 }
 
 namespace detail {
-// ensures: f(i) for every flat index i of channel c, in memory order.
+constexpr int position_buffers = 3;  // per block: doubles per position of the run
+constexpr int channel_buffers = 8;   // per block: doubles per channel
+
+// One block of channels [c0, c1) and its task's scratch: run() values per sample;
+// position buffers k < position_buffers of run() doubles and channel buffers k <
+// channel_buffers of (c1 - c0) doubles (contents undefined on entry).
+struct ChannelBlock {
+  const BatchNormDims* dims;
+  std::int64_t c0, c1;
+  double* positions;  // position_buffers * run() doubles
+  double* channels;   // channel_buffers * (c1 - c0) doubles
+  std::int64_t width() const { return c1 - c0; }
+  std::int64_t run() const { return width() * dims->spatial; }
+  std::int64_t offset(std::int64_t n) const { return (n * dims->channels + c0) * dims->spatial; }  // run start
+  double* at_positions(int k) const { return positions + k * run(); }
+  double* per_channel(int k) const { return channels + k * width(); }
+};
+
+// ensures: the channel count per block: about 128K values per block (512 KiB of floats,
+// so a block's passes after the first read from L2), at least one channel, and at least as
+// many blocks as threads when there are that many channels.
+inline std::int64_t channels_per_block(const BatchNormDims& d) {
+  constexpr std::int64_t block_values = 128 * 1024;
+  const std::int64_t by_size = std::max<std::int64_t>(1, block_values / std::max<std::int64_t>(1, d.per_channel()));
+  const std::int64_t threads = num_threads();
+  return std::min(by_size, std::max<std::int64_t>(1, (d.channels + threads - 1) / threads));
+}
+
+// ensures: body(block) for blocks covering every channel once, in parallel.
 template <class F>
-void for_each_in_channel(const BatchNormDims& d, std::int64_t c, F&& f) {
-  for (std::int64_t n = 0; n < d.batch; ++n) {
-    const std::int64_t base = (n * d.channels + c) * d.spatial;
-    for (std::int64_t s = 0; s < d.spatial; ++s) f(base + s);
+void for_each_channel_block(const BatchNormDims& d, F&& body) {
+  const std::int64_t width = channels_per_block(d);
+  const std::int64_t blocks = (d.channels + width - 1) / width;
+#pragma omp parallel
+  {
+    std::vector<double> scratch(static_cast<std::size_t>(width * (position_buffers * d.spatial + channel_buffers)));
+#pragma omp for schedule(static)
+    for (std::int64_t b = 0; b < blocks; ++b) {
+      const std::int64_t c0 = b * width, c1 = std::min(d.channels, c0 + width);
+      body(ChannelBlock{&d, c0, c1, scratch.data(), scratch.data() + position_buffers * (c1 - c0) * d.spatial});
+    }
   }
 }
 
-constexpr int sum_lanes = 8;
-
-// ensures: f(lane, i) for every flat index i of channel c, in memory order, with lane in
-// [0, sum_lanes) cycling along each row: sums kept per lane are independent chains.
+// ensures: f(i, j) for every sample's run in the block, in memory order: i the flat index,
+// j in [0, run) the position in the run (the same channel and pixel in every sample).
 template <class F>
-void for_each_in_channel_by_lane(const BatchNormDims& d, std::int64_t c, F&& f) {
-  for (std::int64_t n = 0; n < d.batch; ++n) {
-    const std::int64_t base = (n * d.channels + c) * d.spatial;
-    std::int64_t s = 0;
-    for (; s + sum_lanes <= d.spatial; s += sum_lanes)
-      for (int k = 0; k < sum_lanes; ++k) f(k, base + s + k);
-    for (; s < d.spatial; ++s) f(static_cast<int>(s % sum_lanes), base + s);
+void for_each_in_block(const ChannelBlock& b, F&& f) {
+  const std::int64_t run = b.run();
+  for (std::int64_t n = 0; n < b.dims->batch; ++n) {
+    const std::int64_t base = b.offset(n);
+    for (std::int64_t j = 0; j < run; ++j) f(base + j, j);
   }
 }
 
-// ensures: the sum over channel c of term(i), accumulated in double in sum_lanes lanes.
+// ensures: per_channel[c] = sum of by_position over the positions of the block's channel c0 + c.
+inline void sum_positions(const ChannelBlock& b, const double* by_position, double* per_channel) {
+  const std::int64_t s_count = b.dims->spatial;
+  for (std::int64_t c = 0; c < b.width(); ++c) {
+    double total = 0;
+    for (std::int64_t s = 0; s < s_count; ++s) total += by_position[c * s_count + s];
+    per_channel[c] = total;
+  }
+}
+
+// ensures: by_position[j] = per_channel[c] for every position j of the block's channel c0 + c.
+inline void spread_to_positions(const ChannelBlock& b, const double* per_channel, double* by_position) {
+  const std::int64_t s_count = b.dims->spatial;
+  for (std::int64_t c = 0; c < b.width(); ++c)
+    std::fill(by_position + c * s_count, by_position + (c + 1) * s_count, per_channel[c]);
+}
+
+// ensures: per_channel[c] = sum over the block's channel c0 + c of term(i, j) (i the flat
+// index, j the position), accumulated in double per position; uses position buffer 0.
 template <class F>
-double channel_sum(const BatchNormDims& d, std::int64_t c, F&& term) {
-  double lane[sum_lanes] = {};
-  for_each_in_channel_by_lane(d, c, [&](int k, std::int64_t i) { lane[k] += term(i); });
-  double total = 0;
-  for (double v : lane) total += v;
-  return total;
+void block_sum(const ChannelBlock& b, double* per_channel, F&& term) {
+  double* sum_at = b.at_positions(0);
+  std::fill(sum_at, sum_at + b.run(), 0.0);
+  for_each_in_block(b, [&](std::int64_t i, std::int64_t j) { sum_at[j] += term(i, j); });
+  sum_positions(b, sum_at, per_channel);
 }
 
-// ensures: y = x * scale + shift over channel c (the affine form of every BN forward).
+// ensures: y = x * scale[c] + shift[c] over the block's channel c0 + c (the affine form of
+// every BN forward and of the inference backward); uses position buffers 1 and 2.
 template <class T>
-void apply_channel_affine(const BatchNormDims& d, std::int64_t c, const T* x, double scale, double shift, T* y) {
-  for_each_in_channel(d, c, [&](std::int64_t i) { y[i] = static_cast<T>(x[i] * scale + shift); });
+void apply_block_affine(const ChannelBlock& b, const T* x, const double* scale, const double* shift, T* y) {
+  double* scale_at = b.at_positions(1);
+  double* shift_at = b.at_positions(2);
+  spread_to_positions(b, scale, scale_at);
+  spread_to_positions(b, shift, shift_at);
+  for_each_in_block(b, [&](std::int64_t i, std::int64_t j) { y[i] = static_cast<T>(x[i] * scale_at[j] + shift_at[j]); });
 }
 
-// ensures: the two reductions every BN backward needs over channel c, with
-// xhat = (x - mean) * inv_std: sum_dy = sum dy, sum_dy_xhat = sum dy * xhat.
+// ensures: the two reductions every BN backward needs, per channel c0 + c of the block, with
+// xhat = (x - mean) * inv_std: sum_dy[c] = sum dy, sum_dy_xhat[c] = sum dy * xhat; uses
+// position buffers 0-2.
 template <class T>
-void channel_gradient_sums(const BatchNormDims& d, std::int64_t c, const T* x, const T* dy, double mean,
-                           double inv_std, double& sum_dy, double& sum_dy_xhat) {
-  double lane_dy[sum_lanes] = {}, lane_dy_xc[sum_lanes] = {};  // xc = x - mean
-  for_each_in_channel_by_lane(d, c, [&](int k, std::int64_t i) {
+void block_gradient_sums(const ChannelBlock& b, const T* x, const T* dy, const double* mean, const double* inv_std,
+                         double* sum_dy, double* sum_dy_xhat) {
+  double* mean_at = b.at_positions(0);
+  double* dy_at = b.at_positions(1);
+  double* dy_xc_at = b.at_positions(2);  // xc = x - mean
+  spread_to_positions(b, mean, mean_at);
+  std::fill(dy_at, dy_at + b.run(), 0.0);
+  std::fill(dy_xc_at, dy_xc_at + b.run(), 0.0);
+  for_each_in_block(b, [&](std::int64_t i, std::int64_t j) {
     const double g = dy[i];
-    lane_dy[k] += g;
-    lane_dy_xc[k] += g * (x[i] - mean);
+    dy_at[j] += g;
+    dy_xc_at[j] += g * (x[i] - mean_at[j]);
   });
-  sum_dy = 0;
-  sum_dy_xhat = 0;
-  for (int k = 0; k < sum_lanes; ++k) {
-    sum_dy += lane_dy[k];
-    sum_dy_xhat += lane_dy_xc[k];
-  }
-  sum_dy_xhat *= inv_std;
+  sum_positions(b, dy_at, sum_dy);
+  sum_positions(b, dy_xc_at, sum_dy_xhat);
+  for (std::int64_t c = 0; c < b.width(); ++c) sum_dy_xhat[c] *= inv_std[c];
 }
 }  // namespace detail
 
@@ -107,22 +171,34 @@ void batch_norm_forward_training(const Tensor<T>& x, const Tensor<T>& gamma, con
   const double unbias = d.per_channel() > 1 ? count / (count - 1) : 1.0;
   const T* in = x.data();
   T* out = y.data();
-#pragma omp parallel for schedule(static)
-  for (std::int64_t c = 0; c < d.channels; ++c) {
-    const double mean = detail::channel_sum(d, c, [&](std::int64_t i) { return double(in[i]); }) / count;
-    // two passes: no cancellation for large means
-    const double variance = detail::channel_sum(d, c, [&](std::int64_t i) {
-      const double centred = in[i] - mean;
+  detail::for_each_channel_block(d, [&](const detail::ChannelBlock& b) {
+    double* mean = b.per_channel(0);
+    double* variance = b.per_channel(1);
+    double* scale = b.per_channel(2);
+    double* shift = b.per_channel(3);
+    detail::block_sum(b, mean, [&](std::int64_t i, std::int64_t) { return double(in[i]); });
+    for (std::int64_t c = 0; c < b.width(); ++c) mean[c] /= count;
+    // two passes (the second from L2): no cancellation for large means
+    double* mean_at = b.at_positions(1);
+    detail::spread_to_positions(b, mean, mean_at);
+    detail::block_sum(b, variance, [&](std::int64_t i, std::int64_t j) {
+      const double centred = in[i] - mean_at[j];
       return centred * centred;
-    }) / count;
-    const double inv_std = 1.0 / std::sqrt(variance + epsilon);
-    const double scale = gamma[c] * inv_std;
-    detail::apply_channel_affine(d, c, in, scale, beta[c] - mean * scale, out);
-    saved_mean[c] = static_cast<T>(mean);
-    saved_inv_std[c] = static_cast<T>(inv_std);
-    moving_mean[c] = static_cast<T>(momentum * moving_mean[c] + (1 - momentum) * mean);
-    moving_variance[c] = static_cast<T>(momentum * moving_variance[c] + (1 - momentum) * variance * unbias);
-  }
+    });
+    for (std::int64_t c = 0; c < b.width(); ++c) {
+      const std::int64_t channel = b.c0 + c;
+      variance[c] /= count;
+      const double inv_std = 1.0 / std::sqrt(variance[c] + epsilon);
+      scale[c] = gamma[channel] * inv_std;
+      shift[c] = beta[channel] - mean[c] * scale[c];
+      saved_mean[channel] = static_cast<T>(mean[c]);
+      saved_inv_std[channel] = static_cast<T>(inv_std);
+      moving_mean[channel] = static_cast<T>(momentum * moving_mean[channel] + (1 - momentum) * mean[c]);
+      moving_variance[channel] =
+          static_cast<T>(momentum * moving_variance[channel] + (1 - momentum) * variance[c] * unbias);
+    }
+    detail::apply_block_affine(b, in, scale, shift, out);
+  });
 }
 
 // requires: as batch_norm_forward_training. ensures: y = gamma * (x - moving_mean) /
@@ -132,13 +208,16 @@ void batch_norm_forward_inference(const Tensor<T>& x, const Tensor<T>& gamma, co
                                   const Tensor<T>& moving_mean, const Tensor<T>& moving_variance, double epsilon,
                                   Tensor<T>& y) {
   const BatchNormDims d = batch_norm_dims(x.shape());
-  const T* in = x.data();
-  T* out = y.data();
-#pragma omp parallel for schedule(static)
-  for (std::int64_t c = 0; c < d.channels; ++c) {
-    const double scale = gamma[c] / std::sqrt(static_cast<double>(moving_variance[c]) + epsilon);
-    detail::apply_channel_affine(d, c, in, scale, beta[c] - moving_mean[c] * scale, out);
-  }
+  detail::for_each_channel_block(d, [&](const detail::ChannelBlock& b) {
+    double* scale = b.per_channel(0);
+    double* shift = b.per_channel(1);
+    for (std::int64_t c = 0; c < b.width(); ++c) {
+      const std::int64_t channel = b.c0 + c;
+      scale[c] = gamma[channel] / std::sqrt(static_cast<double>(moving_variance[channel]) + epsilon);
+      shift[c] = beta[channel] - moving_mean[channel] * scale[c];
+    }
+    detail::apply_block_affine(b, x.data(), scale, shift, y.data());
+  });
 }
 
 // requires: saved_mean/saved_inv_std from batch_norm_forward_training on this x.
@@ -153,21 +232,42 @@ void batch_norm_backward_training(const Tensor<T>& x, const Tensor<T>& dy, const
   const double count = static_cast<double>(d.per_channel());
   const T* in = x.data();
   const T* g = dy.data();
-  T* out = dx ? dx->data() : nullptr;
-#pragma omp parallel for schedule(static)
-  for (std::int64_t c = 0; c < d.channels; ++c) {
-    const double mean = saved_mean[c], inv_std = saved_inv_std[c];
-    double sum_dy, sum_dy_xhat;
-    detail::channel_gradient_sums(d, c, in, g, mean, inv_std, sum_dy, sum_dy_xhat);
-    if (dgamma) (*dgamma)[c] = static_cast<T>(sum_dy_xhat);
-    if (dbeta) (*dbeta)[c] = static_cast<T>(sum_dy);
-    if (!out) continue;
-    const double factor = gamma[c] * inv_std / count;
-    detail::for_each_in_channel(d, c, [&](std::int64_t i) {
-      const double xhat = (in[i] - mean) * inv_std;
-      out[i] = static_cast<T>(factor * (count * g[i] - sum_dy - xhat * sum_dy_xhat));
+  detail::for_each_channel_block(d, [&](const detail::ChannelBlock& b) {
+    double* mean = b.per_channel(0);
+    double* inv_std = b.per_channel(1);
+    double* sum_dy = b.per_channel(2);
+    double* sum_dy_xhat = b.per_channel(3);
+    for (std::int64_t c = 0; c < b.width(); ++c) {
+      mean[c] = saved_mean[b.c0 + c];
+      inv_std[c] = saved_inv_std[b.c0 + c];
+    }
+    detail::block_gradient_sums(b, in, g, mean, inv_std, sum_dy, sum_dy_xhat);
+    for (std::int64_t c = 0; c < b.width(); ++c) {
+      if (dgamma) (*dgamma)[b.c0 + c] = static_cast<T>(sum_dy_xhat[c]);
+      if (dbeta) (*dbeta)[b.c0 + c] = static_cast<T>(sum_dy[c]);
+    }
+    if (!dx) return;
+    // dx = dy_scale * dy + x_scale * x + shift, per channel
+    double* dy_scale = b.per_channel(4);
+    double* x_scale = b.per_channel(5);
+    double* shift = b.per_channel(6);
+    for (std::int64_t c = 0; c < b.width(); ++c) {
+      const double factor = gamma[b.c0 + c] * inv_std[c] / count;
+      dy_scale[c] = factor * count;
+      x_scale[c] = -factor * sum_dy_xhat[c] * inv_std[c];
+      shift[c] = -factor * sum_dy[c] - x_scale[c] * mean[c];
+    }
+    double* dy_scale_at = b.at_positions(0);
+    double* x_scale_at = b.at_positions(1);
+    double* shift_at = b.at_positions(2);
+    detail::spread_to_positions(b, dy_scale, dy_scale_at);
+    detail::spread_to_positions(b, x_scale, x_scale_at);
+    detail::spread_to_positions(b, shift, shift_at);
+    T* out = dx->data();
+    detail::for_each_in_block(b, [&](std::int64_t i, std::int64_t j) {
+      out[i] = static_cast<T>(dy_scale_at[j] * g[i] + x_scale_at[j] * in[i] + shift_at[j]);
     });
-  }
+  });
 }
 
 // requires: the moving statistics used by batch_norm_forward_inference on this x.
@@ -179,24 +279,31 @@ void batch_norm_backward_inference(const Tensor<T>& x, const Tensor<T>& dy, cons
                                    const Tensor<T>& moving_mean, const Tensor<T>& moving_variance, double epsilon,
                                    Tensor<T>* dx, Tensor<T>* dgamma, Tensor<T>* dbeta) {
   const BatchNormDims d = batch_norm_dims(x.shape());
-  const T* in = x.data();
-  const T* g = dy.data();
-  T* out = dx ? dx->data() : nullptr;
-#pragma omp parallel for schedule(static)
-  for (std::int64_t c = 0; c < d.channels; ++c) {
-    const double inv_std = 1.0 / std::sqrt(static_cast<double>(moving_variance[c]) + epsilon);
-    const double mean = moving_mean[c];
+  detail::for_each_channel_block(d, [&](const detail::ChannelBlock& b) {
+    double* mean = b.per_channel(0);
+    double* inv_std = b.per_channel(1);
+    for (std::int64_t c = 0; c < b.width(); ++c) {
+      mean[c] = moving_mean[b.c0 + c];
+      inv_std[c] = 1.0 / std::sqrt(static_cast<double>(moving_variance[b.c0 + c]) + epsilon);
+    }
     if (dgamma || dbeta) {
-      double sum_dy, sum_dy_xhat;
-      detail::channel_gradient_sums(d, c, in, g, mean, inv_std, sum_dy, sum_dy_xhat);
-      if (dgamma) (*dgamma)[c] = static_cast<T>(sum_dy_xhat);
-      if (dbeta) (*dbeta)[c] = static_cast<T>(sum_dy);
+      double* sum_dy = b.per_channel(2);
+      double* sum_dy_xhat = b.per_channel(3);
+      detail::block_gradient_sums(b, x.data(), dy.data(), mean, inv_std, sum_dy, sum_dy_xhat);
+      for (std::int64_t c = 0; c < b.width(); ++c) {
+        if (dgamma) (*dgamma)[b.c0 + c] = static_cast<T>(sum_dy_xhat[c]);
+        if (dbeta) (*dbeta)[b.c0 + c] = static_cast<T>(sum_dy[c]);
+      }
     }
-    if (out) {
-      const double scale = gamma[c] * inv_std;
-      detail::for_each_in_channel(d, c, [&](std::int64_t i) { out[i] = static_cast<T>(g[i] * scale); });
+    if (!dx) return;
+    double* scale = b.per_channel(4);
+    double* zero = b.per_channel(5);
+    for (std::int64_t c = 0; c < b.width(); ++c) {
+      scale[c] = gamma[b.c0 + c] * inv_std[c];
+      zero[c] = 0;
     }
-  }
+    detail::apply_block_affine(b, dy.data(), scale, zero, dx->data());
+  });
 }
 
 }  // namespace cpu
