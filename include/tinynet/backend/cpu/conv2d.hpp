@@ -35,11 +35,24 @@ struct ConvWorkspace {
   Tensor<T> channel_scale, channel_shift;  // [OC]: a folded batch norm (conv2d_batch_norm_inference)
 };
 
+// A 1x1 convolution with stride 1 and no padding: its patch matrix holds each sample's
+// [C, H*W] planes as they are.
+inline bool is_pointwise(const ConvGeometry& g) {
+  return g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
+         g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
+}
+
 // ensures: col[(c*KH+i)*KW+j, n*P + oh*OW+ow] = x[n,c,oh*sh-pt+i,ow*sw-pl+j] (0 outside)
 // for the `batch` samples of x, rows of col `ld` elements apart. On the calling thread.
 template <class T>
 void im2col_samples(const T* x, std::int64_t batch, const ConvGeometry& g, T* col, std::int64_t ld) {
   const std::int64_t P = g.out_pixels();
+  if (is_pointwise(g)) {  // one copy per plane
+    for (std::int64_t c = 0; c < g.channels; ++c)
+      for (std::int64_t n = 0; n < batch; ++n)
+        std::memcpy(col + c * ld + n * P, x + (n * g.channels + c) * P, sizeof(T) * P);
+    return;
+  }
   for (std::int64_t r = 0; r < g.patch_size(); ++r) {
     const std::int64_t c = r / (g.kernel_h * g.kernel_w);
     const int i = static_cast<int>(r / g.kernel_w % g.kernel_h), j = static_cast<int>(r % g.kernel_w);
@@ -77,6 +90,12 @@ void im2col_samples(const T* x, std::int64_t batch, const ConvGeometry& g, T* co
 template <class T>
 void col2im_samples(const T* dcol, std::int64_t ld, std::int64_t batch, const ConvGeometry& g, T* dx) {
   const std::int64_t P = g.out_pixels();
+  if (is_pointwise(g)) {  // one copy per plane
+    for (std::int64_t n = 0; n < batch; ++n)
+      for (std::int64_t c = 0; c < g.channels; ++c)
+        std::memcpy(dx + (n * g.channels + c) * P, dcol + c * ld + n * P, sizeof(T) * P);
+    return;
+  }
   for (std::int64_t n = 0; n < batch; ++n) {
     for (std::int64_t c = 0; c < g.channels; ++c) {
       T* plane = dx + (n * g.channels + c) * g.in_pixels();
@@ -107,6 +126,21 @@ void col2im_samples(const T* dcol, std::int64_t ld, std::int64_t batch, const Co
   }
 }
 
+// ensures: the sum of v[0, n), in 16 independent lanes (one running sum is a chain of
+// dependent additions that the compiler may not reorder, so it would not vectorise).
+template <class T>
+T lane_sum(const T* v, std::int64_t n) {
+  constexpr int lanes = 16;
+  T part[lanes] = {};
+  std::int64_t i = 0;
+  for (; i + lanes <= n; i += lanes)
+    for (int k = 0; k < lanes; ++k) part[k] += v[i + k];
+  T total = 0;
+  for (; i < n; ++i) total += v[i];
+  for (T p : part) total += p;
+  return total;
+}
+
 // How a pass splits the batch: `size` samples per slab (the last may hold fewer), `count`
 // slabs, `threads` OpenMP threads sharing them.
 struct SlabPlan {
@@ -135,15 +169,13 @@ struct SlabPlan {
   std::int64_t samples(std::int64_t slab, std::int64_t batch) const { return std::min(size, batch - slab * size); }
 };
 
-// A 1x1 convolution with stride 1 and no padding reads each sample's [C, H*W] planes as
-// they are: its patch matrix would be a copy of x. With enough pixels per sample for a
-// well-shaped GEMM, each sample gets its own GEMM on x (and dx) in place; deep layers with a
-// few pixels per sample keep one GEMM over a slab's copied patches (a GEMM of 4 or 9
-// columns per sample would be poorly shaped).
+// A pointwise convolution's patch matrix would be a copy of x. With enough pixels per
+// sample for a well-shaped GEMM, each sample gets its own GEMM on x (and dx) in place; deep
+// layers with a few pixels per sample keep one GEMM over a slab's copied patches (a GEMM of
+// 4 or 9 columns per sample would be poorly shaped).
 constexpr std::int64_t min_pixels_for_pointwise_gemms = 64;
 inline bool reads_input_in_place(const ConvGeometry& g) {
-  return g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
-         g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w && g.out_pixels() >= min_pixels_for_pointwise_gemms;
+  return is_pointwise(g) && g.out_pixels() >= min_pixels_for_pointwise_gemms;
 }
 
 // ensures: the calling thread's index in the current OpenMP team (0 outside one).
@@ -246,17 +278,12 @@ void conv2d_backward(const Tensor<T>& x, const Tensor<T>& kernel, const Tensor<T
   ws.dy_matrix.resize(Shape{OC, NP});
   const T* src = dy.data();
   T* m = ws.dy_matrix.data();
-#pragma omp parallel for collapse(2) schedule(static)
-  for (std::int64_t oc = 0; oc < OC; ++oc)
-    for (std::int64_t n = 0; n < N; ++n) std::memcpy(m + oc * NP + n * P, src + (n * OC + oc) * P, sizeof(T) * P);
-  if (dbias) {
-    T* db = dbias->data();
+  // dy channel-major, and the bias gradient summed over each channel's row while it is in cache
 #pragma omp parallel for schedule(static)
-    for (std::int64_t oc = 0; oc < OC; ++oc) {
-      T s = 0;
-      for (std::int64_t q = 0; q < NP; ++q) s += m[oc * NP + q];
-      db[oc] = s;
-    }
+  for (std::int64_t oc = 0; oc < OC; ++oc) {
+    T* row = m + oc * NP;
+    for (std::int64_t n = 0; n < N; ++n) std::memcpy(row + n * P, src + (n * OC + oc) * P, sizeof(T) * P);
+    if (dbias) (*dbias)[oc] = lane_sum(row, NP);
   }
   if (!dx && !dkernel) return;
   const bool in_place = reads_input_in_place(g);
