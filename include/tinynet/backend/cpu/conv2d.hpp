@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -42,6 +43,28 @@ inline bool is_pointwise(const ConvGeometry& g) {
          g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
 }
 
+// Narrow planes (fewer than 8 output columns: ResNet50's deep stages) and strided
+// convolutions copy patches one value at a time through a table, instead of by output rows
+// (a row of 2-6 values costs more in loop and call overhead than in copying).
+inline bool copies_by_table(const ConvGeometry& g) { return g.stride_w != 1 || g.out_w < 8; }
+
+// ensures: for kernel offset k = i*KW + j and output pixel p, table[k*P + p] = the index in
+// its input plane of the value that patch position reads, or -1 where it reads padding.
+inline std::vector<std::int32_t> patch_source_table(const ConvGeometry& g) {
+  const std::int64_t P = g.out_pixels();
+  std::vector<std::int32_t> table(static_cast<std::size_t>(g.kernel_h * g.kernel_w * P));
+  for (int i = 0; i < g.kernel_h; ++i)
+    for (int j = 0; j < g.kernel_w; ++j)
+      for (std::int64_t oh = 0; oh < g.out_h; ++oh)
+        for (std::int64_t ow = 0; ow < g.out_w; ++ow) {
+          const std::int64_t ih = oh * g.stride_h - g.pad_top + i, iw = ow * g.stride_w - g.pad_left + j;
+          const bool inside = ih >= 0 && ih < g.in_h && iw >= 0 && iw < g.in_w;
+          table[static_cast<std::size_t>((i * g.kernel_w + j) * P + oh * g.out_w + ow)] =
+              inside ? static_cast<std::int32_t>(ih * g.in_w + iw) : -1;
+        }
+  return table;
+}
+
 // ensures: col[(c*KH+i)*KW+j, n*P + oh*OW+ow] = x[n,c,oh*sh-pt+i,ow*sw-pl+j] (0 outside)
 // for the `batch` samples of x, rows of col `ld` elements apart. On the calling thread.
 template <class T>
@@ -51,6 +74,20 @@ void im2col_samples(const T* x, std::int64_t batch, const ConvGeometry& g, T* co
     for (std::int64_t c = 0; c < g.channels; ++c)
       for (std::int64_t n = 0; n < batch; ++n)
         std::memcpy(col + c * ld + n * P, x + (n * g.channels + c) * P, sizeof(T) * P);
+    return;
+  }
+  if (copies_by_table(g)) {
+    const std::vector<std::int32_t> table = patch_source_table(g);
+    const std::int64_t offsets = g.kernel_h * g.kernel_w;
+    for (std::int64_t c = 0; c < g.channels; ++c)
+      for (std::int64_t n = 0; n < batch; ++n) {
+        const T* plane = x + (n * g.channels + c) * g.in_pixels();
+        for (std::int64_t k = 0; k < offsets; ++k) {
+          T* out = col + (c * offsets + k) * ld + n * P;
+          const std::int32_t* from = table.data() + k * P;
+          for (std::int64_t p = 0; p < P; ++p) out[p] = from[p] >= 0 ? plane[from[p]] : T(0);
+        }
+      }
     return;
   }
   for (std::int64_t r = 0; r < g.patch_size(); ++r) {
@@ -66,20 +103,13 @@ void im2col_samples(const T* x, std::int64_t batch, const ConvGeometry& g, T* co
           std::fill(row, row + g.out_w, T(0));
           continue;
         }
+        // stride 1 (others go by table): iw = ow - pl + j, contiguous, with zero borders
         const T* src = plane + ih * g.in_w;
-        if (g.stride_w == 1) {
-          // iw = ow - pl + j: contiguous, with zero borders
-          const std::int64_t lo = std::clamp<std::int64_t>(g.pad_left - j, 0, g.out_w);
-          const std::int64_t hi = std::clamp<std::int64_t>(g.in_w + g.pad_left - j, lo, g.out_w);
-          std::fill(row, row + lo, T(0));
-          std::memcpy(row + lo, src + lo - g.pad_left + j, sizeof(T) * (hi - lo));
-          std::fill(row + hi, row + g.out_w, T(0));
-        } else {
-          for (std::int64_t ow = 0; ow < g.out_w; ++ow) {
-            const std::int64_t iw = ow * g.stride_w - g.pad_left + j;
-            row[ow] = (iw >= 0 && iw < g.in_w) ? src[iw] : T(0);
-          }
-        }
+        const std::int64_t lo = std::clamp<std::int64_t>(g.pad_left - j, 0, g.out_w);
+        const std::int64_t hi = std::clamp<std::int64_t>(g.in_w + g.pad_left - j, lo, g.out_w);
+        std::fill(row, row + lo, T(0));
+        std::memcpy(row + lo, src + lo - g.pad_left + j, sizeof(T) * (hi - lo));
+        std::fill(row + hi, row + g.out_w, T(0));
       }
     }
   }
@@ -96,6 +126,22 @@ void col2im_samples(const T* dcol, std::int64_t ld, std::int64_t batch, const Co
         std::memcpy(dx + (n * g.channels + c) * P, dcol + c * ld + n * P, sizeof(T) * P);
     return;
   }
+  if (copies_by_table(g)) {  // within one kernel offset no two patch values share a source
+    const std::vector<std::int32_t> table = patch_source_table(g);
+    const std::int64_t offsets = g.kernel_h * g.kernel_w;
+    for (std::int64_t n = 0; n < batch; ++n)
+      for (std::int64_t c = 0; c < g.channels; ++c) {
+        T* plane = dx + (n * g.channels + c) * g.in_pixels();
+        std::fill(plane, plane + g.in_pixels(), T(0));
+        for (std::int64_t k = 0; k < offsets; ++k) {
+          const T* src = dcol + (c * offsets + k) * ld + n * P;
+          const std::int32_t* to = table.data() + k * P;
+          for (std::int64_t p = 0; p < P; ++p)
+            if (to[p] >= 0) plane[to[p]] += src[p];
+        }
+      }
+    return;
+  }
   for (std::int64_t n = 0; n < batch; ++n) {
     for (std::int64_t c = 0; c < g.channels; ++c) {
       T* plane = dx + (n * g.channels + c) * g.in_pixels();
@@ -108,17 +154,11 @@ void col2im_samples(const T* dcol, std::int64_t ld, std::int64_t batch, const Co
             if (ih < 0 || ih >= g.in_h) continue;
             T* dst = plane + ih * g.in_w;
             const T* s = src + oh * g.out_w;
-            if (g.stride_w == 1) {
-              const std::int64_t lo = std::clamp<std::int64_t>(g.pad_left - j, 0, g.out_w);
-              const std::int64_t hi = std::clamp<std::int64_t>(g.in_w + g.pad_left - j, lo, g.out_w);
-              T* d = dst - g.pad_left + j;
-              for (std::int64_t ow = lo; ow < hi; ++ow) d[ow] += s[ow];
-            } else {
-              for (std::int64_t ow = 0; ow < g.out_w; ++ow) {
-                const std::int64_t iw = ow * g.stride_w - g.pad_left + j;
-                if (iw >= 0 && iw < g.in_w) dst[iw] += s[ow];
-              }
-            }
+            // stride 1 (others go by table)
+            const std::int64_t lo = std::clamp<std::int64_t>(g.pad_left - j, 0, g.out_w);
+            const std::int64_t hi = std::clamp<std::int64_t>(g.in_w + g.pad_left - j, lo, g.out_w);
+            T* d = dst - g.pad_left + j;
+            for (std::int64_t ow = lo; ow < hi; ++ow) d[ow] += s[ow];
           }
         }
       }
