@@ -41,7 +41,7 @@ inline BatchNormDims batch_norm_dims(const Shape& x) {
 
 namespace detail {
 constexpr int position_buffers = 3;  // per block: doubles per position of the run
-constexpr int channel_buffers = 8;   // per block: doubles per channel
+constexpr int channel_buffers = 7;   // per block: doubles per channel (the backward uses 7)
 
 // One block of channels [c0, c1) and its task's scratch: run() values per sample;
 // position buffers k < position_buffers of run() doubles and channel buffers k <
