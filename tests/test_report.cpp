@@ -601,3 +601,20 @@ TEST_CASE("the comparison report rejects runs it cannot report", "[report]") {
   write_comparison_report({good}, dir.path.string());
   CHECK(contains(read_file(dir.path / "report.md"), "Only one model was trained"));
 }
+
+TEST_CASE("the mistakes grid takes a few mistakes of every class", "[report]") {
+  // A test set stored class by class (3 classes x 6 samples), every prediction wrong but
+  // sample 1's: with a limit of 6, two per class, not the first six of class 0.
+  std::vector<int> labels, predictions;
+  for (int c = 0; c < 3; ++c)
+    for (int k = 0; k < 6; ++k) {
+      labels.push_back(c);
+      predictions.push_back((c + 1) % 3);
+    }
+  predictions[1] = 0;
+  CHECK(mistakes_across_classes(predictions, labels, 3, 6) == std::vector<std::size_t>{0, 2, 6, 7, 12, 13});
+  CHECK(mistakes_across_classes(predictions, labels, 3, 2) == std::vector<std::size_t>{0, 6});  // at least one per class
+  CHECK(mistakes_across_classes(labels, labels, 3, 6).empty());                                  // nothing wrong
+  labels[4] = 3;
+  CHECK_THROWS_WITH(mistakes_across_classes(predictions, labels, 3, 40), Catch::Contains("label 3 of sample 4"));
+}

@@ -35,8 +35,8 @@ ModelRun model_run(const CifarJobResult& r, const ImageDataset& test) {
   run.confusion = r.test.confusion;
   run.class_names = test.class_names;
   const std::int64_t per = test.sample_shape().numel();
-  for (std::size_t i = 0; i < r.test.predictions.size() && run.mistakes.size() < 40; ++i) {
-    if (r.test.predictions[i] == test.labels[i]) continue;
+  const int classes = static_cast<int>(test.class_names.size());
+  for (const std::size_t i : mistakes_across_classes(r.test.predictions, test.labels, classes, 40)) {
     MisclassifiedSample m;
     m.index = static_cast<std::int64_t>(i);
     m.true_label = test.labels[i];

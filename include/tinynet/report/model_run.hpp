@@ -4,7 +4,9 @@
 // misclassified test images); report/comparison_report.hpp turns several into a report folder.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -29,8 +31,30 @@ struct ModelRun {
   double images_per_second = 0;  // training throughput
   ConfusionMatrix confusion;     // on the test set
   std::vector<std::string> class_names;
-  std::vector<MisclassifiedSample> mistakes;  // test images it got wrong (the report draws the first few)
+  std::vector<MisclassifiedSample> mistakes;  // test images it got wrong (see mistakes_across_classes)
 };
+
+// requires: predictions and labels of equal length, labels in [0, classes), classes >= 1.
+// ensures: the indices (ascending) of up to `limit` misclassified samples, at most
+// max(1, limit / classes) per true class, so a grid shows mistakes of every class (a test set
+// stored class by class would otherwise fill it with the first class alone).
+inline std::vector<std::size_t> mistakes_across_classes(const std::vector<int>& predictions,
+                                                        const std::vector<int>& labels, int classes,
+                                                        std::size_t limit) {
+  check(predictions.size() == labels.size() && classes >= 1, "mistakes_across_classes: ", predictions.size(),
+        " predictions for ", labels.size(), " labels, ", classes, " classes");
+  const std::size_t per_class = std::max<std::size_t>(1, limit / static_cast<std::size_t>(classes));
+  std::vector<std::size_t> taken(static_cast<std::size_t>(classes), 0), picked;
+  for (std::size_t i = 0; i < labels.size() && picked.size() < limit; ++i) {
+    const int label = labels[i];
+    check(label >= 0 && label < classes, "mistakes_across_classes: label ", label, " of sample ", i,
+          " is outside [0, ", classes, ")");
+    if (predictions[i] == label || taken[static_cast<std::size_t>(label)] >= per_class) continue;
+    ++taken[static_cast<std::size_t>(label)];
+    picked.push_back(i);
+  }
+  return picked;
+}
 
 // ensures: `name` reduced to a file-name-safe stem: letters, digits, '-' and '_' kept (letters
 // lower-cased), every other character becomes '_'.
