@@ -34,6 +34,7 @@ struct ConvWorkspace {
   Tensor<T> kernel_parts;   // per thread: its slabs' share of the kernel gradient
   Tensor<T> whole_batch_patches;  // [C*KH*KW, N*OH*OW], for deep layers' kernel gradients
   Tensor<T> channel_scale, channel_shift;  // [OC]: a folded batch norm (conv2d_batch_norm_inference)
+  std::vector<std::int32_t> patch_sources;  // the geometry's patch_sources table, when it copies by table
 };
 
 // A 1x1 convolution with stride 1 and no padding: its patch matrix holds each sample's
@@ -48,11 +49,13 @@ inline bool is_pointwise(const ConvGeometry& g) {
 // (a row of 2-6 values costs more in loop and call overhead than in copying).
 inline bool copies_by_table(const ConvGeometry& g) { return g.stride_w != 1 || g.out_w < 8; }
 
-// ensures: for kernel offset k = i*KW + j and output pixel p, table[k*P + p] = the index in
-// its input plane of the value that patch position reads, or -1 where it reads padding.
-inline std::vector<std::int32_t> patch_source_table(const ConvGeometry& g) {
+// ensures: null when g does not copy by table (or is pointwise); otherwise the table, kept in
+// `table`: for kernel offset k = i*KW + j and output pixel p, table[k*P + p] = the index in its
+// input plane of the value that patch position reads, or -1 where it reads padding.
+inline const std::int32_t* patch_sources(const ConvGeometry& g, std::vector<std::int32_t>& table) {
+  if (is_pointwise(g) || !copies_by_table(g)) return nullptr;
   const std::int64_t P = g.out_pixels();
-  std::vector<std::int32_t> table(static_cast<std::size_t>(g.kernel_h * g.kernel_w * P));
+  table.resize(static_cast<std::size_t>(g.kernel_h * g.kernel_w * P));
   for (int i = 0; i < g.kernel_h; ++i)
     for (int j = 0; j < g.kernel_w; ++j)
       for (std::int64_t oh = 0; oh < g.out_h; ++oh)
@@ -62,13 +65,15 @@ inline std::vector<std::int32_t> patch_source_table(const ConvGeometry& g) {
           table[static_cast<std::size_t>((i * g.kernel_w + j) * P + oh * g.out_w + ow)] =
               inside ? static_cast<std::int32_t>(ih * g.in_w + iw) : -1;
         }
-  return table;
+  return table.data();
 }
 
 // ensures: col[(c*KH+i)*KW+j, n*P + oh*OW+ow] = x[n,c,oh*sh-pt+i,ow*sw-pl+j] (0 outside)
-// for the `batch` samples of x, rows of col `ld` elements apart. On the calling thread.
+// for the `batch` samples of x, rows of col `ld` elements apart; `sources` is
+// patch_sources(g, ...). On the calling thread.
 template <class T>
-void im2col_samples(const T* x, std::int64_t batch, const ConvGeometry& g, T* col, std::int64_t ld) {
+void im2col_samples(const T* x, std::int64_t batch, const ConvGeometry& g, T* col, std::int64_t ld,
+                    const std::int32_t* sources) {
   const std::int64_t P = g.out_pixels();
   if (is_pointwise(g)) {  // one copy per plane
     for (std::int64_t c = 0; c < g.channels; ++c)
@@ -76,15 +81,14 @@ void im2col_samples(const T* x, std::int64_t batch, const ConvGeometry& g, T* co
         std::memcpy(col + c * ld + n * P, x + (n * g.channels + c) * P, sizeof(T) * P);
     return;
   }
-  if (copies_by_table(g)) {
-    const std::vector<std::int32_t> table = patch_source_table(g);
+  if (sources) {
     const std::int64_t offsets = g.kernel_h * g.kernel_w;
     for (std::int64_t c = 0; c < g.channels; ++c)
       for (std::int64_t n = 0; n < batch; ++n) {
         const T* plane = x + (n * g.channels + c) * g.in_pixels();
         for (std::int64_t k = 0; k < offsets; ++k) {
           T* out = col + (c * offsets + k) * ld + n * P;
-          const std::int32_t* from = table.data() + k * P;
+          const std::int32_t* from = sources + k * P;
           for (std::int64_t p = 0; p < P; ++p) out[p] = from[p] >= 0 ? plane[from[p]] : T(0);
         }
       }
@@ -116,9 +120,11 @@ void im2col_samples(const T* x, std::int64_t batch, const ConvGeometry& g, T* co
 }
 
 // ensures: dx [batch,C,H,W] = the patch gradients dcol (laid out as im2col_samples writes
-// them, rows `ld` apart) scattered back: the adjoint of im2col. On the calling thread.
+// them, rows `ld` apart) scattered back: the adjoint of im2col; `sources` is
+// patch_sources(g, ...). On the calling thread.
 template <class T>
-void col2im_samples(const T* dcol, std::int64_t ld, std::int64_t batch, const ConvGeometry& g, T* dx) {
+void col2im_samples(const T* dcol, std::int64_t ld, std::int64_t batch, const ConvGeometry& g, T* dx,
+                    const std::int32_t* sources) {
   const std::int64_t P = g.out_pixels();
   if (is_pointwise(g)) {  // one copy per plane
     for (std::int64_t n = 0; n < batch; ++n)
@@ -126,8 +132,7 @@ void col2im_samples(const T* dcol, std::int64_t ld, std::int64_t batch, const Co
         std::memcpy(dx + (n * g.channels + c) * P, dcol + c * ld + n * P, sizeof(T) * P);
     return;
   }
-  if (copies_by_table(g)) {  // within one kernel offset no two patch values share a source
-    const std::vector<std::int32_t> table = patch_source_table(g);
+  if (sources) {  // within one kernel offset no two patch values share a source
     const std::int64_t offsets = g.kernel_h * g.kernel_w;
     for (std::int64_t n = 0; n < batch; ++n)
       for (std::int64_t c = 0; c < g.channels; ++c) {
@@ -135,7 +140,7 @@ void col2im_samples(const T* dcol, std::int64_t ld, std::int64_t batch, const Co
         std::fill(plane, plane + g.in_pixels(), T(0));
         for (std::int64_t k = 0; k < offsets; ++k) {
           const T* src = dcol + (c * offsets + k) * ld + n * P;
-          const std::int32_t* to = table.data() + k * P;
+          const std::int32_t* to = sources + k * P;
           for (std::int64_t p = 0; p < P; ++p)
             if (to[p] >= 0) plane[to[p]] += src[p];
         }
@@ -244,6 +249,7 @@ void conv2d_forward_transformed(const Tensor<T>& x, const Tensor<T>& kernel, Ten
                                 ConvWorkspace<T>& ws, const ConvOutputTransform<T>& transform) {
   const std::int64_t N = x.dim(0), P = g.out_pixels(), OC = g.out_channels, rows = g.patch_size();
   const bool in_place = reads_input_in_place(g);
+  const std::int32_t* sources = patch_sources(g, ws.patch_sources);  // once per call, for every slab
   const std::int64_t patch_rows = in_place ? 0 : rows;
   const SlabPlan plan(N, (patch_rows + OC) * P, OC * rows, sizeof(T));
   const std::int64_t per_thread = (patch_rows + OC) * plan.size * P;
@@ -259,7 +265,7 @@ void conv2d_forward_transformed(const Tensor<T>& x, const Tensor<T>& kernel, Ten
         gemm_serial<T>(false, false, OC, P, rows, T(1), kernel.data(), rows, slab_x + n * rows * P, P, T(0),
                        result + n * P, cols);
     } else {
-      im2col_samples(slab_x, samples, g, patches, cols);
+      im2col_samples(slab_x, samples, g, patches, cols, sources);
       gemm_serial<T>(false, false, OC, cols, rows, T(1), kernel.data(), rows, patches, cols, T(0), result, cols);
     }
     for (std::int64_t n = 0; n < samples; ++n)
@@ -327,6 +333,7 @@ void conv2d_backward(const Tensor<T>& x, const Tensor<T>& kernel, const Tensor<T
   }
   if (!dx && !dkernel) return;
   const bool in_place = reads_input_in_place(g);
+  const std::int32_t* sources = patch_sources(g, ws.patch_sources);  // once per call, for every slab
   const SlabPlan plan(N, rows * P, OC * rows, sizeof(T));
   const std::int64_t per_thread = in_place ? 1 : rows * plan.size * P, kernel_size = OC * rows;
   // The kernel gradient per slab needs one private copy of it per thread (then summed); when
@@ -338,7 +345,7 @@ void conv2d_backward(const Tensor<T>& x, const Tensor<T>& kernel, const Tensor<T
     T* col = ws.whole_batch_patches.data();
 #pragma omp parallel for schedule(static)
     for (std::int64_t n = 0; n < N; ++n)
-      im2col_samples(x.data() + n * g.channels * g.in_pixels(), 1, g, col + n * P, NP);
+      im2col_samples(x.data() + n * g.channels * g.in_pixels(), 1, g, col + n * P, NP, sources);
     gemm<T>(false, true, OC, rows, NP, T(1), m, NP, col, NP, T(0), dkernel->data(), rows);
     if (!dx) return;
   }
@@ -368,12 +375,12 @@ void conv2d_backward(const Tensor<T>& x, const Tensor<T>& kernel, const Tensor<T
         continue;
       }
       if (part) {
-        im2col_samples(slab_x, samples, g, buffer, cols);
+        im2col_samples(slab_x, samples, g, buffer, cols, sources);
         gemm_serial<T>(false, true, OC, rows, cols, T(1), dy_slab, NP, buffer, cols, T(1), part, rows);
       }
       if (dx) {
         gemm_serial<T>(true, false, rows, cols, OC, T(1), kernel.data(), rows, dy_slab, NP, T(0), buffer, cols);
-        col2im_samples(buffer, cols, samples, g, slab_dx);
+        col2im_samples(buffer, cols, samples, g, slab_dx, sources);
       }
     }
     if (part) {
