@@ -154,6 +154,20 @@ void block_gradient_sums(const ChannelBlock& b, const T* x, const T* dy, const d
   sum_positions(b, dy_xc_at, sum_dy_xhat);
   for (std::int64_t c = 0; c < b.width(); ++c) sum_dy_xhat[c] *= inv_std[c];
 }
+
+// ensures: block_gradient_sums into per-channel buffers 2 (sum_dy) and 3 (sum_dy_xhat),
+// copied to dbeta and dgamma where those are non-null; uses position buffers 0-2.
+template <class T>
+void block_parameter_gradients(const ChannelBlock& b, const T* x, const T* dy, const double* mean,
+                               const double* inv_std, Tensor<T>* dgamma, Tensor<T>* dbeta) {
+  double* sum_dy = b.per_channel(2);
+  double* sum_dy_xhat = b.per_channel(3);
+  block_gradient_sums(b, x, dy, mean, inv_std, sum_dy, sum_dy_xhat);
+  for (std::int64_t c = 0; c < b.width(); ++c) {
+    if (dgamma) (*dgamma)[b.c0 + c] = static_cast<T>(sum_dy_xhat[c]);
+    if (dbeta) (*dbeta)[b.c0 + c] = static_cast<T>(sum_dy[c]);
+  }
+}
 }  // namespace detail
 
 // requires: gamma, beta, moving_*, saved_* are [C]; y sized as x; 0 <= momentum <= 1, epsilon > 0.
@@ -235,18 +249,14 @@ void batch_norm_backward_training(const Tensor<T>& x, const Tensor<T>& dy, const
   detail::for_each_channel_block(d, [&](const detail::ChannelBlock& b) {
     double* mean = b.per_channel(0);
     double* inv_std = b.per_channel(1);
-    double* sum_dy = b.per_channel(2);
-    double* sum_dy_xhat = b.per_channel(3);
     for (std::int64_t c = 0; c < b.width(); ++c) {
       mean[c] = saved_mean[b.c0 + c];
       inv_std[c] = saved_inv_std[b.c0 + c];
     }
-    detail::block_gradient_sums(b, in, g, mean, inv_std, sum_dy, sum_dy_xhat);
-    for (std::int64_t c = 0; c < b.width(); ++c) {
-      if (dgamma) (*dgamma)[b.c0 + c] = static_cast<T>(sum_dy_xhat[c]);
-      if (dbeta) (*dbeta)[b.c0 + c] = static_cast<T>(sum_dy[c]);
-    }
+    detail::block_parameter_gradients(b, in, g, mean, inv_std, dgamma, dbeta);
     if (!dx) return;
+    const double* sum_dy = b.per_channel(2);
+    const double* sum_dy_xhat = b.per_channel(3);
     // dx = dy_scale * dy + x_scale * x + shift, per channel
     double* dy_scale = b.per_channel(4);
     double* x_scale = b.per_channel(5);
@@ -286,15 +296,7 @@ void batch_norm_backward_inference(const Tensor<T>& x, const Tensor<T>& dy, cons
       mean[c] = moving_mean[b.c0 + c];
       inv_std[c] = 1.0 / std::sqrt(static_cast<double>(moving_variance[b.c0 + c]) + epsilon);
     }
-    if (dgamma || dbeta) {
-      double* sum_dy = b.per_channel(2);
-      double* sum_dy_xhat = b.per_channel(3);
-      detail::block_gradient_sums(b, x.data(), dy.data(), mean, inv_std, sum_dy, sum_dy_xhat);
-      for (std::int64_t c = 0; c < b.width(); ++c) {
-        if (dgamma) (*dgamma)[b.c0 + c] = static_cast<T>(sum_dy_xhat[c]);
-        if (dbeta) (*dbeta)[b.c0 + c] = static_cast<T>(sum_dy[c]);
-      }
-    }
+    if (dgamma || dbeta) detail::block_parameter_gradients(b, x.data(), dy.data(), mean, inv_std, dgamma, dbeta);
     if (!dx) return;
     double* scale = b.per_channel(4);
     double* zero = b.per_channel(5);
