@@ -221,13 +221,14 @@ void bm_batch_norm(benchmark::State& state, Shape sample, bool backward, std::st
   gamma.fill(1.0f);
   moving_variance.fill(1.0f);
   auto forward = [&] {
-    batch_norm_forward_training(x, gamma, beta, 0.99, 1e-3, moving_mean, moving_variance, y, saved_mean,
-                                saved_inv_std);
+    batch_norm_forward_training(x, gamma, beta, 0.99, 1e-3, moving_mean, moving_variance, y, saved_mean, saved_inv_std,
+                                false);
   };
   forward();
+  const Tensor<float>* const no_relu = nullptr;
   auto run = [&] {
     if (backward)
-      batch_norm_backward_training(x, dy, gamma, saved_mean, saved_inv_std, &dx, &dgamma, &dbeta);
+      batch_norm_backward_training(x, dy, no_relu, gamma, saved_mean, saved_inv_std, &dx, &dgamma, &dbeta);
     else
       forward();
   };

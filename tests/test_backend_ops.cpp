@@ -320,46 +320,51 @@ TEMPLATE_TEST_CASE("backend: batch norm training and inference passes match the 
   const double tol = tolerance<T>(1e-4, 1e-9), momentum = 0.9, epsilon = 1e-3;
   const Shape shapes[] = {Shape{4, 3, 5, 5}, Shape{8, 6}, Shape{1, 5}};  // [1,F]: one value per channel
   std::uint64_t seed = 100;
-  for (const Shape& xs : shapes) {
-    INFO("batch norm on " << xs);
-    const Shape cs{xs[1]};
-    const Tensor<T> x = random_tensor<T>(xs, ++seed, -2, 3), dy = random_tensor<T>(xs, ++seed);
-    const Tensor<T> gamma = random_tensor<T>(cs, ++seed, 0.5, 1.5), beta = random_tensor<T>(cs, ++seed);
-    const Tensor<T> mean0 = random_tensor<T>(cs, ++seed), variance0 = random_tensor<T>(cs, ++seed, 0.5, 2);
-    Tensor<T> mean = mean0.clone(), variance = variance0.clone(), y(xs), saved_mean(cs), saved_inv_std(cs);
-    Tensor<T> dx(xs), dgamma(cs), dbeta(cs), y_inf(xs), dx_inf(xs), dgamma_inf(cs), dbeta_inf(cs);
-    batch_norm_forward_training(x, gamma, beta, momentum, epsilon, mean, variance, y, saved_mean, saved_inv_std);
-    batch_norm_backward_training(x, dy, gamma, saved_mean, saved_inv_std, &dx, &dgamma, &dbeta);
-    batch_norm_forward_inference(x, gamma, beta, mean0, variance0, epsilon, y_inf);
-    batch_norm_backward_inference(x, dy, gamma, mean0, variance0, epsilon, &dx_inf, &dgamma_inf, &dbeta_inf);
+  for (const Shape& xs : shapes)
+    for (const bool relu : {false, true}) {
+      INFO("batch norm on " << xs << (relu ? " with a fused ReLU" : ""));
+      const Shape cs{xs[1]};
+      const Tensor<T> x = random_tensor<T>(xs, ++seed, -2, 3), dy = random_tensor<T>(xs, ++seed);
+      const Tensor<T> gamma = random_tensor<T>(cs, ++seed, 0.5, 1.5), beta = random_tensor<T>(cs, ++seed);
+      const Tensor<T> mean0 = random_tensor<T>(cs, ++seed), variance0 = random_tensor<T>(cs, ++seed, 0.5, 2);
+      Tensor<T> mean = mean0.clone(), variance = variance0.clone(), y(xs), saved_mean(cs), saved_inv_std(cs);
+      Tensor<T> dx(xs), dgamma(cs), dbeta(cs), y_inf(xs), dx_inf(xs), dgamma_inf(cs), dbeta_inf(cs);
+      batch_norm_forward_training(x, gamma, beta, momentum, epsilon, mean, variance, y, saved_mean, saved_inv_std,
+                                  relu);
+      batch_norm_backward_training(x, dy, relu ? &y : nullptr, gamma, saved_mean, saved_inv_std, &dx, &dgamma, &dbeta);
+      batch_norm_forward_inference(x, gamma, beta, mean0, variance0, epsilon, y_inf, relu);
+      batch_norm_backward_inference(x, dy, relu ? &y_inf : nullptr, gamma, mean0, variance0, epsilon, &dx_inf,
+                                    &dgamma_inf, &dbeta_inf);
 
-    const Tensor<T> gx = on_cuda(x), gdy = on_cuda(dy), ggamma = on_cuda(gamma), gbeta = on_cuda(beta);
-    Tensor<T> gmean = on_cuda(mean0), gvariance = on_cuda(variance0), gy = cuda_tensor<T>(xs),
-              gsaved_mean = cuda_tensor<T>(cs), gsaved_inv_std = cuda_tensor<T>(cs), gdx = cuda_tensor<T>(xs),
-              gdgamma = cuda_tensor<T>(cs), gdbeta = cuda_tensor<T>(cs), gy_inf = cuda_tensor<T>(xs),
-              gdx_inf = cuda_tensor<T>(xs), gdgamma_inf = cuda_tensor<T>(cs), gdbeta_inf = cuda_tensor<T>(cs);
-    batch_norm_forward_training(gx, ggamma, gbeta, momentum, epsilon, gmean, gvariance, gy, gsaved_mean,
-                                gsaved_inv_std);
-    batch_norm_backward_training(gx, gdy, ggamma, gsaved_mean, gsaved_inv_std, &gdx, &gdgamma, &gdbeta);
-    batch_norm_forward_inference(gx, ggamma, gbeta, on_cuda(mean0), on_cuda(variance0), epsilon, gy_inf);
-    batch_norm_backward_inference(gx, gdy, ggamma, on_cuda(mean0), on_cuda(variance0), epsilon, &gdx_inf,
-                                  &gdgamma_inf, &gdbeta_inf);
-    check_close("bn y", y, gy, tol);
-    check_close("bn saved mean", saved_mean, gsaved_mean, tol);
-    check_close("bn saved 1/std", saved_inv_std, gsaved_inv_std, tol);
-    check_close("bn moving mean", mean, gmean, tol);
-    check_close("bn moving variance (unbiased update)", variance, gvariance, tol);
-    check_close("bn dx", dx, gdx, tol);
-    check_close("bn dgamma", dgamma, gdgamma, tol);
-    check_close("bn dbeta", dbeta, gdbeta, tol);
-    check_close("bn inference y", y_inf, gy_inf, tol);
-    check_close("bn inference dx", dx_inf, gdx_inf, tol);
-    check_close("bn inference dgamma", dgamma_inf, gdgamma_inf, tol);
-    check_close("bn inference dbeta", dbeta_inf, gdbeta_inf, tol);
+      const Tensor<T> gx = on_cuda(x), gdy = on_cuda(dy), ggamma = on_cuda(gamma), gbeta = on_cuda(beta);
+      Tensor<T> gmean = on_cuda(mean0), gvariance = on_cuda(variance0), gy = cuda_tensor<T>(xs),
+                gsaved_mean = cuda_tensor<T>(cs), gsaved_inv_std = cuda_tensor<T>(cs), gdx = cuda_tensor<T>(xs),
+                gdgamma = cuda_tensor<T>(cs), gdbeta = cuda_tensor<T>(cs), gy_inf = cuda_tensor<T>(xs),
+                gdx_inf = cuda_tensor<T>(xs), gdgamma_inf = cuda_tensor<T>(cs), gdbeta_inf = cuda_tensor<T>(cs);
+      batch_norm_forward_training(gx, ggamma, gbeta, momentum, epsilon, gmean, gvariance, gy, gsaved_mean,
+                                  gsaved_inv_std, relu);
+      batch_norm_backward_training(gx, gdy, relu ? &gy : nullptr, ggamma, gsaved_mean, gsaved_inv_std, &gdx, &gdgamma,
+                                   &gdbeta);
+      batch_norm_forward_inference(gx, ggamma, gbeta, on_cuda(mean0), on_cuda(variance0), epsilon, gy_inf, relu);
+      batch_norm_backward_inference(gx, gdy, relu ? &gy_inf : nullptr, ggamma, on_cuda(mean0), on_cuda(variance0),
+                                    epsilon, &gdx_inf, &gdgamma_inf, &gdbeta_inf);
+      check_close("bn y", y, gy, tol);
+      check_close("bn saved mean", saved_mean, gsaved_mean, tol);
+      check_close("bn saved 1/std", saved_inv_std, gsaved_inv_std, tol);
+      check_close("bn moving mean", mean, gmean, tol);
+      check_close("bn moving variance (unbiased update)", variance, gvariance, tol);
+      check_close("bn dx", dx, gdx, tol);
+      check_close("bn dgamma", dgamma, gdgamma, tol);
+      check_close("bn dbeta", dbeta, gdbeta, tol);
+      check_close("bn inference y", y_inf, gy_inf, tol);
+      check_close("bn inference dx", dx_inf, gdx_inf, tol);
+      check_close("bn inference dgamma", dgamma_inf, gdgamma_inf, tol);
+      check_close("bn inference dbeta", dbeta_inf, gdbeta_inf, tol);
 
-    batch_norm_backward_training<T>(gx, gdy, ggamma, gsaved_mean, gsaved_inv_std, nullptr, &gdgamma, nullptr);
-    check_close("bn dgamma without dx and dbeta", dgamma, gdgamma, tol);
-  }
+      batch_norm_backward_training<T>(gx, gdy, relu ? &gy : nullptr, ggamma, gsaved_mean, gsaved_inv_std, nullptr,
+                                      &gdgamma, nullptr);
+      check_close("bn dgamma without dx and dbeta", dgamma, gdgamma, tol);
+    }
 }
 
 TEMPLATE_TEST_CASE("backend: softmax cross-entropy matches the CPU", "[backend][loss]", float, double) {

@@ -164,58 +164,63 @@ TEST_CASE("BatchNorm<float> accumulates in double: large means keep their precis
 TEST_CASE("BatchNorm kernels match a channel-by-channel computation at every blocking", "[batch_norm]") {
   // The kernels cut the channels into blocks of about 128K values (at least one channel,
   // at least one block per thread): [4,6,200,200] gives one channel per block, [3,37,5,7]
-  // a short last block, [64,512,2,2] ResNet50's last stage, [5,13] features.
+  // a short last block, [64,512,2,2] ResNet50's last stage, [5,13] features. Each with and
+  // without the fused ReLU (y = max(y, 0); the backward masks dy where y is 0).
   const Shape shapes[] = {Shape{4, 6, 200, 200}, Shape{3, 37, 5, 7}, Shape{64, 512, 2, 2}, Shape{5, 13}};
   std::uint64_t seed = 300;
-  for (const Shape& s : shapes) {
-    SECTION(shape_name(s)) {
-      const std::int64_t n_count = s[0], c_count = s[1], spatial = s.rank() == 4 ? s[2] * s[3] : 1;
-      const double count = static_cast<double>(n_count * spatial), momentum = 0.9, eps = 1e-3;
-      const auto x = random_tensor(s, seed, -2, 3);
-      const auto dy = random_tensor(s, seed + 1, -1, 1);
-      const auto gamma = random_tensor(Shape{c_count}, seed + 2, 0.5, 1.5);
-      const auto beta = random_tensor(Shape{c_count}, seed + 3, -0.5, 0.5);
-      Tensor<double> moving_mean(Shape{c_count}), moving_variance(Shape{c_count}), y(s), mean(Shape{c_count}),
-          inv_std(Shape{c_count}), dx(s), dgamma(Shape{c_count}), dbeta(Shape{c_count});
-      moving_mean.zero();
-      moving_variance.fill(1.0);
-      cpu::batch_norm_forward_training(x, gamma, beta, momentum, eps, moving_mean, moving_variance, y, mean, inv_std);
-      cpu::batch_norm_backward_training(x, dy, gamma, mean, inv_std, &dx, &dgamma, &dbeta);
-      for (std::int64_t c = 0; c < c_count; ++c) {
-        auto at = [&](std::int64_t n, std::int64_t p) { return (n * c_count + c) * spatial + p; };
-        double m = 0, v = 0, sum_dy = 0, sum_dy_xhat = 0;
-        for (std::int64_t n = 0; n < n_count; ++n)
-          for (std::int64_t p = 0; p < spatial; ++p) m += x[at(n, p)];
-        m /= count;
-        for (std::int64_t n = 0; n < n_count; ++n)
-          for (std::int64_t p = 0; p < spatial; ++p) v += (x[at(n, p)] - m) * (x[at(n, p)] - m);
-        v /= count;
-        const double is = 1 / std::sqrt(v + eps);
-        CHECK(mean[c] == Approx(m).epsilon(1e-12));
-        CHECK(inv_std[c] == Approx(is).epsilon(1e-12));
-        CHECK(moving_mean[c] == Approx((1 - momentum) * m).epsilon(1e-12));
-        CHECK(moving_variance[c] == Approx(momentum + (1 - momentum) * v * count / (count - 1)).epsilon(1e-12));
-        for (std::int64_t n = 0; n < n_count; ++n)
-          for (std::int64_t p = 0; p < spatial; ++p) {
-            sum_dy += dy[at(n, p)];
-            sum_dy_xhat += dy[at(n, p)] * (x[at(n, p)] - m) * is;
-          }
-        CHECK(dbeta[c] == Approx(sum_dy).epsilon(1e-10).margin(1e-10));
-        CHECK(dgamma[c] == Approx(sum_dy_xhat).epsilon(1e-10).margin(1e-10));
-        int wrong = 0;  // one CHECK per channel, not per value
-        for (std::int64_t n = 0; n < n_count; ++n)
-          for (std::int64_t p = 0; p < spatial; ++p) {
-            const std::int64_t i = at(n, p);
-            const double xhat = (x[i] - m) * is;
-            const double want_y = gamma[c] * xhat + beta[c];
-            const double want_dx = gamma[c] * is / count * (count * dy[i] - sum_dy - xhat * sum_dy_xhat);
-            if (std::abs(y[i] - want_y) > 1e-10 || std::abs(dx[i] - want_dx) > 1e-10) ++wrong;
-          }
-        CHECK(wrong == 0);
+  for (const Shape& s : shapes)
+    for (const bool relu : {false, true}) {
+      SECTION(shape_name(s) + (relu ? " with relu" : "")) {
+        const std::int64_t n_count = s[0], c_count = s[1], spatial = s.rank() == 4 ? s[2] * s[3] : 1;
+        const double count = static_cast<double>(n_count * spatial), momentum = 0.9, eps = 1e-3;
+        const auto x = random_tensor(s, seed, -2, 3);
+        const auto dy = random_tensor(s, seed + 1, -1, 1);
+        const auto gamma = random_tensor(Shape{c_count}, seed + 2, 0.5, 1.5);
+        const auto beta = random_tensor(Shape{c_count}, seed + 3, -0.5, 0.5);
+        Tensor<double> moving_mean(Shape{c_count}), moving_variance(Shape{c_count}), y(s), mean(Shape{c_count}),
+            inv_std(Shape{c_count}), dx(s), dgamma(Shape{c_count}), dbeta(Shape{c_count});
+        moving_mean.zero();
+        moving_variance.fill(1.0);
+        cpu::batch_norm_forward_training(x, gamma, beta, momentum, eps, moving_mean, moving_variance, y, mean, inv_std,
+                                         relu);
+        cpu::batch_norm_backward_training(x, dy, relu ? &y : nullptr, gamma, mean, inv_std, &dx, &dgamma, &dbeta);
+        for (std::int64_t c = 0; c < c_count; ++c) {
+          auto at = [&](std::int64_t n, std::int64_t p) { return (n * c_count + c) * spatial + p; };
+          double m = 0, v = 0, sum_dy = 0, sum_dy_xhat = 0;
+          for (std::int64_t n = 0; n < n_count; ++n)
+            for (std::int64_t p = 0; p < spatial; ++p) m += x[at(n, p)];
+          m /= count;
+          for (std::int64_t n = 0; n < n_count; ++n)
+            for (std::int64_t p = 0; p < spatial; ++p) v += (x[at(n, p)] - m) * (x[at(n, p)] - m);
+          v /= count;
+          const double is = 1 / std::sqrt(v + eps);
+          auto y_at = [&](std::int64_t i) { return gamma[c] * (x[i] - m) * is + beta[c]; };  // before the ReLU
+          auto dy_at = [&](std::int64_t i) { return relu && y_at(i) <= 0 ? 0.0 : dy[i]; };
+          CHECK(mean[c] == Approx(m).epsilon(1e-12));
+          CHECK(inv_std[c] == Approx(is).epsilon(1e-12));
+          CHECK(moving_mean[c] == Approx((1 - momentum) * m).epsilon(1e-12));
+          CHECK(moving_variance[c] == Approx(momentum + (1 - momentum) * v * count / (count - 1)).epsilon(1e-12));
+          for (std::int64_t n = 0; n < n_count; ++n)
+            for (std::int64_t p = 0; p < spatial; ++p) {
+              sum_dy += dy_at(at(n, p));
+              sum_dy_xhat += dy_at(at(n, p)) * (x[at(n, p)] - m) * is;
+            }
+          CHECK(dbeta[c] == Approx(sum_dy).epsilon(1e-10).margin(1e-10));
+          CHECK(dgamma[c] == Approx(sum_dy_xhat).epsilon(1e-10).margin(1e-10));
+          int wrong = 0;  // one CHECK per channel, not per value
+          for (std::int64_t n = 0; n < n_count; ++n)
+            for (std::int64_t p = 0; p < spatial; ++p) {
+              const std::int64_t i = at(n, p);
+              const double xhat = (x[i] - m) * is;
+              const double want_y = relu ? std::max(y_at(i), 0.0) : y_at(i);
+              const double want_dx = gamma[c] * is / count * (count * dy_at(i) - sum_dy - xhat * sum_dy_xhat);
+              if (std::abs(y[i] - want_y) > 1e-10 || std::abs(dx[i] - want_dx) > 1e-10) ++wrong;
+            }
+          CHECK(wrong == 0);
+        }
       }
+      seed += 10;
     }
-    seed += 10;
-  }
 }
 
 TEST_CASE("BatchNorm gradients in training mode", "[batch_norm][gradcheck]") {
@@ -247,6 +252,45 @@ TEST_CASE("BatchNorm gradients in inference mode and when frozen", "[batch_norm]
       prepare(bn, s, seed);
       bn.set_trainable(false);
       require_gradients_match(bn, random_tensor(s, seed + 50, -2, 3));
+    }
+    seed += 10;
+  }
+}
+
+TEST_CASE("BatchNorm with a fused ReLU: gradients in every mode, and equal to BatchNorm -> ReLU",
+          "[batch_norm][gradcheck]") {
+  const Shape shapes[] = {Shape{2, 3, 4, 5}, Shape{3, 4, 2, 2}, Shape{6, 5}};
+  std::uint64_t seed = 400;
+  for (const Shape& s : shapes) {
+    const Tensor<double> x = random_tensor(s, seed + 50, -2, 3);
+    for (const char* mode : {"training", "inference", "frozen"}) {
+      SECTION(std::string(mode) + " " + shape_name(s)) {
+        BatchNorm<double> fused(BatchNormOptions{0.9, 1e-3, true}), plain(BatchNormOptions{0.9, 1e-3, false});
+        prepare(fused, s, seed);
+        prepare(plain, s, seed);
+        for (BatchNorm<double>* bn : {&fused, &plain}) {
+          bn->set_training(std::string(mode) != "inference");
+          bn->set_trainable(std::string(mode) != "frozen");
+        }
+        CHECK(fused.config().find("relu") != std::string::npos);
+        require_gradients_match(fused, x);
+
+        const Tensor<double> dy = random_tensor(s, seed + 60, -1, 1);
+        const Tensor<double> y = fused.forward(x).clone();
+        const Tensor<double> dx = fused.backward(dy).clone();
+        const Tensor<double>& y_plain = plain.forward(x);
+        Tensor<double> dy_masked(s);
+        int wrong = 0, zeros = 0;
+        for (std::int64_t i = 0; i < y.numel(); ++i) {
+          if (y[i] != std::max(y_plain[i], 0.0)) ++wrong;
+          dy_masked[i] = y_plain[i] > 0 ? dy[i] : 0.0;
+          zeros += y[i] == 0;
+        }
+        CHECK(wrong == 0);
+        CHECK(zeros > 0);  // the ReLU cut something
+        const Tensor<double>& dx_plain = plain.backward(dy_masked);
+        for (std::int64_t i = 0; i < dx.numel(); ++i) REQUIRE(dx[i] == Approx(dx_plain[i]).margin(1e-12));
+      }
     }
     seed += 10;
   }

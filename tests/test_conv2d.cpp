@@ -136,13 +136,18 @@ TEST_CASE("CPU convolution kernels match the direct definition across slab layou
   };
   // Chosen to cover: several samples per slab with a short last slab; few samples
   // per slab and several slabs per thread; the deep-layer path (whole-batch kernel gradient); stride 2;
-  // pointwise convolutions on both sides of min_pixels_for_pointwise_gemms.
+  // pointwise convolutions on both sides of min_pixels_for_pointwise_gemms, down to the
+  // planes of 36, 16, 9 and 4 values of ResNet50's deep stages.
   const Case cases[] = {{"7 samples, 3x3 same", 7, 3, 16, 16, 4, 3, 1, Padding::same},
                         {"9 samples of 8x32x32, several slabs per thread", 9, 8, 32, 32, 5, 3, 1, Padding::valid},
                         {"deep: 16 channels at 2x2", 3, 16, 2, 2, 32, 3, 1, Padding::same},
                         {"stride 2, 1x1", 5, 6, 9, 7, 3, 1, 2, Padding::valid},
                         {"1x1 stride 1 on 8x8: per-sample GEMMs on x itself", 5, 6, 8, 8, 4, 1, 1, Padding::valid},
                         {"1x1 stride 1 on 7x7: too few pixels, copied patches", 5, 6, 7, 7, 4, 1, 1, Padding::valid},
+                        {"1x1 on 2x2: planes of 4", 5, 6, 2, 2, 4, 1, 1, Padding::valid},
+                        {"1x1 on 3x3: planes of 9", 5, 6, 3, 3, 4, 1, 1, Padding::valid},
+                        {"1x1 on 4x4: planes of 16", 3, 5, 4, 4, 6, 1, 1, Padding::valid},
+                        {"1x1 on 6x6: planes of 36", 3, 5, 6, 6, 6, 1, 1, Padding::valid},
                         {"stride 2, 3x3 same, odd sizes", 4, 2, 11, 9, 3, 3, 2, Padding::same}};
   const int threads_before = num_threads();
   for (const Case& k : cases) {
@@ -193,22 +198,25 @@ TEST_CASE("Conv2D with a folded batch norm equals Conv2D -> BatchNorm (inference
   for (const Case& k : cases) {
     INFO("kernel " << k.kernel << "/" << k.stride << " bias " << k.bias << " relu " << k.relu);
     Conv2D<double> conv(k.filters, k.kernel, k.stride, k.padding, k.bias);
-    BatchNorm<double> bn(BatchNormOptions{0.99, 1.001e-5});
+    BatchNorm<double> bn(BatchNormOptions{0.99, 1.001e-5, k.relu}), plain(BatchNormOptions{0.99, 1.001e-5, false});
     const Shape out = conv.build_once(Shape{k.c, k.h, k.w});
     bn.build_once(out);
+    plain.build_once(out);
     conv.kernel().copy_from(random_tensor<double>(conv.kernel().shape(), ++seed));
     if (k.bias) conv.bias().copy_from(random_tensor<double>(Shape{k.filters}, ++seed));
     bn.gamma().copy_from(random_tensor<double>(Shape{k.filters}, ++seed, 0.5, 1.5));
     bn.beta().copy_from(random_tensor<double>(Shape{k.filters}, ++seed));
     bn.moving_mean().copy_from(random_tensor<double>(Shape{k.filters}, ++seed));
     bn.moving_variance().copy_from(random_tensor<double>(Shape{k.filters}, ++seed, 0.1, 3));
+    plain.parameters().values().copy_from(bn.parameters().values());  // one buffer per layer
     bn.set_training(false);
+    plain.set_training(false);
     const Tensor<double> x = random_tensor<double>(Shape{k.n, k.c, k.h, k.w}, ++seed);
 
-    Tensor<double> expected = bn.forward(conv.forward(x)).clone();
+    Tensor<double> expected = plain.forward(conv.forward(x)).clone();
     if (k.relu)
       for (double& v : expected) v = std::max(v, 0.0);
-    const Tensor<double>& folded = conv.forward_with_batch_norm(x, bn, k.relu);
+    const Tensor<double>& folded = conv.forward_with_batch_norm(x, bn);
     REQUIRE(folded.shape() == expected.shape());
     for (std::int64_t i = 0; i < folded.numel(); ++i) REQUIRE(folded[i] == Approx(expected[i]).margin(1e-12));
     CHECK_THAT(error_message([&] { conv.backward(folded); }), Catch::Contains("backward() needs a forward() first"));
@@ -218,7 +226,9 @@ TEST_CASE("Conv2D with a folded batch norm equals Conv2D -> BatchNorm (inference
   conv.build_once(Shape{2, 5, 5});
   wrong.set_name("bn_other");
   wrong.build_once(Shape{3, 5, 5});
-  CHECK_THAT(error_message([&] { conv.forward_with_batch_norm(Tensor<double>(Shape{1, 2, 5, 5}), wrong, true); }),
+  CHECK_THAT(error_message([&] {
+               conv.forward_with_batch_norm(Tensor<double>(Shape{1, 2, 5, 5}), wrong);
+             }),
              Catch::Contains("cannot fold BatchNormalization 'bn_other'") && Catch::Contains("[3,5,5]") &&
                  Catch::Contains("[4,5,5]"));
 }

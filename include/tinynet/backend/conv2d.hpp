@@ -9,7 +9,6 @@
 // one layer and carries state from its forward to its backward.
 #pragma once
 
-#include "tinynet/backend/activation.hpp"
 #include "tinynet/backend/batch_norm.hpp"
 #include "tinynet/backend/conv_geometry.hpp"
 #include "tinynet/backend/cpu/conv2d.hpp"
@@ -55,8 +54,8 @@ void conv2d_batch_norm_inference(const Tensor<T>& x, const Tensor<T>& kernel, co
 #ifdef TINYNET_WITH_CUDNN
     ws.cuda_conv_output.resize(y.shape(), Device::cuda);
     cudnn::conv2d_forward(x, kernel, bias, ws.cuda_conv_output, g, ws.cuda);
-    cudnn::batch_norm_forward_inference(ws.cuda_conv_output, gamma, beta, moving_mean, moving_variance, epsilon, y);
-    if (relu) cudnn::relu_forward(y, y);  // cudnnActivationForward works in place
+    cudnn::batch_norm_forward_inference(ws.cuda_conv_output, gamma, beta, moving_mean, moving_variance, epsilon, y,
+                                        relu);
     return;
 #endif
   }

@@ -1,7 +1,9 @@
 // tinynet/layers/batch_norm.hpp: BatchNorm, as keras.layers.BatchNormalization (channel axis 1).
 //
-// BatchNorm<T>(BatchNormOptions{momentum = 0.99, epsilon = 1e-3}). Input [N,C,H,W]
-// (statistics per channel) or [N,F] (per feature).
+// BatchNorm<T>(BatchNormOptions{momentum = 0.99, epsilon = 1e-3, relu = false}). Input
+// [N,C,H,W] (statistics per channel) or [N,F] (per feature). With relu the output is
+// max(BN(x), 0): Keras' BatchNormalization followed by a ReLU layer, in one pass each way
+// (Conv -> BN -> ReLU stacks: Bottleneck, the ResNet stems).
 // Parameters, in this order: "gamma" [C] and "beta" [C] (weights, initialised to 1 and 0),
 // "moving_mean" [C] and "moving_variance" [C] (statistics, initialised to 0 and 1).
 // Modes (Keras 2 in TF2): when training() && trainable() the layer normalises with the
@@ -21,23 +23,25 @@ namespace tinynet {
 struct BatchNormOptions {
   double momentum = 0.99;
   double epsilon = 1e-3;
+  bool relu = false;  // a ReLU fused after the normalisation
 };
 
 template <class T>
 class BatchNorm : public Layer<T> {
  public:
   // requires: 0 <= momentum <= 1, epsilon > 0.
-  explicit BatchNorm(BatchNormOptions options = {}) {
+  explicit BatchNorm(BatchNormOptions options = {}) : relu_(options.relu) {
     set_momentum(options.momentum);
     set_epsilon(options.epsilon);
   }
 
   std::string type() const override { return "BatchNormalization"; }
   std::string config() const override {
-    return "momentum " + std::to_string(momentum_) + " epsilon " + std::to_string(epsilon_);
+    return "momentum " + std::to_string(momentum_) + " epsilon " + std::to_string(epsilon_) + (relu_ ? ", relu" : "");
   }
 
   double momentum() const { return momentum_; }
+  bool relu() const { return relu_; }
   double epsilon() const { return epsilon_; }
   // requires: 0 <= momentum <= 1. ensures: later training steps use it.
   void set_momentum(double momentum) {
@@ -79,9 +83,9 @@ class BatchNorm : public Layer<T> {
       saved_inv_std_.resize(channels, x.device());
       Tensor<T> running_mean = moving_mean(), running_variance = moving_variance();  // views, updated in place
       batch_norm_forward_training(x, gamma(), beta(), momentum_, epsilon_, running_mean, running_variance, output_,
-                                  saved_mean_, saved_inv_std_);
+                                  saved_mean_, saved_inv_std_, relu_);
     } else {
-      batch_norm_forward_inference(x, gamma(), beta(), moving_mean(), moving_variance(), epsilon_, output_);
+      batch_norm_forward_inference(x, gamma(), beta(), moving_mean(), moving_variance(), epsilon_, output_, relu_);
     }
     return output_;
   }
@@ -92,11 +96,12 @@ class BatchNorm : public Layer<T> {
     if (want_dx) grad_input_.resize(input_.shape(), input_.device());
     Tensor<T> dgamma = this->params_.grad(0), dbeta = this->params_.grad(1);
     Tensor<T>* dx = want_dx ? &grad_input_ : nullptr;
+    const Tensor<T>* relu_output = relu_ ? &output_ : nullptr;
     if (used_batch_statistics_)
-      batch_norm_backward_training(input_, dy, gamma(), saved_mean_, saved_inv_std_, dx, train ? &dgamma : nullptr,
-                                   train ? &dbeta : nullptr);
+      batch_norm_backward_training(input_, dy, relu_output, gamma(), saved_mean_, saved_inv_std_, dx,
+                                   train ? &dgamma : nullptr, train ? &dbeta : nullptr);
     else
-      batch_norm_backward_inference(input_, dy, gamma(), moving_mean(), moving_variance(), epsilon_, dx,
+      batch_norm_backward_inference(input_, dy, relu_output, gamma(), moving_mean(), moving_variance(), epsilon_, dx,
                                     train ? &dgamma : nullptr, train ? &dbeta : nullptr);
     if (!want_dx) grad_input_ = Tensor<T>();
     return grad_input_;
@@ -109,6 +114,7 @@ class BatchNorm : public Layer<T> {
 
  private:
   double momentum_ = 0.99, epsilon_ = 1e-3;
+  bool relu_ = false;
   bool used_batch_statistics_ = false;
   Tensor<T> input_, output_, grad_input_;
   Tensor<T> saved_mean_, saved_inv_std_;  // batch statistics of the last training forward

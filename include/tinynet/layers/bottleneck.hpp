@@ -1,16 +1,17 @@
 // tinynet/layers/bottleneck.hpp: the ResNet v1 bottleneck residual block (Keras ResNet50).
 //
-//   main:     conv_a 1x1/stride -> bn_a -> relu -> conv_b 3x3 same -> bn_b -> relu
+//   main:     conv_a 1x1/stride -> bn_a + relu -> conv_b 3x3 same -> bn_b + relu
 //             -> conv_c 1x1 (4 x filters) -> bn_c
 //   shortcut: conv_shortcut 1x1/stride -> bn_shortcut   (projection; when the shape changes)
 //             or the input itself                         (identity)
 //   output:   relu(main + shortcut)
 // The stride sits on the first 1x1 convolution, as in keras.applications.ResNet50 (v1).
+// bn_a and bn_b carry the ReLUs that follow them, fused (BatchNormOptions::relu).
 // In inference (!training()) each convolution runs with its batch norm (and ReLU) folded
 // into its output pass (Conv2D::forward_with_batch_norm); a backward() after such a
 // forward first repeats the forward layer by layer, since the fused pass keeps nothing.
-// Sub-layer names (used by checkpoints and weight import): conv_a, bn_a, relu_a, conv_b,
-// bn_b, relu_b, conv_c, bn_c, conv_shortcut, bn_shortcut.
+// Sub-layer names (used by checkpoints and weight import): conv_a, bn_a, conv_b, bn_b,
+// conv_c, bn_c, conv_shortcut, bn_shortcut.
 #pragma once
 
 #include <array>
@@ -22,7 +23,6 @@
 #include "tinynet/layers/batch_norm.hpp"
 #include "tinynet/layers/composite.hpp"
 #include "tinynet/layers/conv2d.hpp"
-#include "tinynet/layers/relu.hpp"
 
 namespace tinynet {
 
@@ -30,7 +30,7 @@ struct BottleneckOptions {
   int stride = 1;
   bool projection = false;  // a conv + BN shortcut (required when stride > 1 or channels change)
   bool conv_bias = true;    // Keras' ResNet50 convolutions carry biases
-  BatchNormOptions batch_norm{};
+  BatchNormOptions batch_norm{};  // its relu flag is ignored: the block places the ReLUs
 };
 
 template <class T>
@@ -42,17 +42,18 @@ class Bottleneck : public Composite<T> {
           " must be >= 1");
     const int s = options.stride;
     const bool bias = options.conv_bias;
+    BatchNormOptions bn_relu = options.batch_norm, bn_plain = options.batch_norm;
+    bn_relu.relu = true;
+    bn_plain.relu = false;
     conv_a_ = &add_child<Conv2D<T>>("conv_a", filters, 1, s, Padding::valid, bias);
-    bn_a_ = &add_child<BatchNorm<T>>("bn_a", options.batch_norm);
-    relu_a_ = &add_child<ReLU<T>>("relu_a");
+    bn_a_ = &add_child<BatchNorm<T>>("bn_a", bn_relu);
     conv_b_ = &add_child<Conv2D<T>>("conv_b", filters, 3, 1, Padding::same, bias);
-    bn_b_ = &add_child<BatchNorm<T>>("bn_b", options.batch_norm);
-    relu_b_ = &add_child<ReLU<T>>("relu_b");
+    bn_b_ = &add_child<BatchNorm<T>>("bn_b", bn_relu);
     conv_c_ = &add_child<Conv2D<T>>("conv_c", 4 * filters, 1, 1, Padding::valid, bias);
-    bn_c_ = &add_child<BatchNorm<T>>("bn_c", options.batch_norm);
+    bn_c_ = &add_child<BatchNorm<T>>("bn_c", bn_plain);
     if (options.projection) {
       conv_shortcut_ = &add_child<Conv2D<T>>("conv_shortcut", 4 * filters, 1, s, Padding::valid, bias);
-      bn_shortcut_ = &add_child<BatchNorm<T>>("bn_shortcut", options.batch_norm);
+      bn_shortcut_ = &add_child<BatchNorm<T>>("bn_shortcut", bn_plain);
     }
   }
 
@@ -79,10 +80,10 @@ class Bottleneck : public Composite<T> {
     input_ = x;
     folded_ = !this->training();
     if (!folded_) return forward_layer_by_layer(x);
-    const Tensor<T>& a = conv_a_->forward_with_batch_norm(x, *bn_a_, true);
-    const Tensor<T>& b = conv_b_->forward_with_batch_norm(a, *bn_b_, true);
-    const Tensor<T>& c = conv_c_->forward_with_batch_norm(b, *bn_c_, false);
-    return join(c, options_.projection ? conv_shortcut_->forward_with_batch_norm(x, *bn_shortcut_, false) : x);
+    const Tensor<T>& a = conv_a_->forward_with_batch_norm(x, *bn_a_);
+    const Tensor<T>& b = conv_b_->forward_with_batch_norm(a, *bn_b_);
+    const Tensor<T>& c = conv_c_->forward_with_batch_norm(b, *bn_c_);
+    return join(c, options_.projection ? conv_shortcut_->forward_with_batch_norm(x, *bn_shortcut_) : x);
   }
 
   const Tensor<T>& backward(const Tensor<T>& dy) override {
@@ -128,15 +129,12 @@ class Bottleneck : public Composite<T> {
     add_relu_forward(main, shortcut, output_);
     return output_;
   }
-  std::array<Layer<T>*, 8> main_path() const {
-    return {conv_a_, bn_a_, relu_a_, conv_b_, bn_b_, relu_b_, conv_c_, bn_c_};
-  }
+  std::array<Layer<T>*, 6> main_path() const { return {conv_a_, bn_a_, conv_b_, bn_b_, conv_c_, bn_c_}; }
 
   int filters_;
   BottleneckOptions options_;
   Conv2D<T>*conv_a_, *conv_b_, *conv_c_, *conv_shortcut_ = nullptr;
   BatchNorm<T>*bn_a_, *bn_b_, *bn_c_, *bn_shortcut_ = nullptr;
-  ReLU<T>*relu_a_, *relu_b_;
   Tensor<T> input_, output_, grad_sum_, grad_input_;
   bool folded_ = false;  // the last forward() folded the batch norms (inference)
 };

@@ -65,16 +65,16 @@ class Conv2D : public Layer<T> {
 
   // requires: bn built for this layer's output (an Error otherwise); used in inference,
   // where bn normalises with its moving statistics.
-  // ensures: relu?(bn(conv(x))) in one pass over the output (backend
-  // conv2d_batch_norm_inference); keeps nothing for backward(), which needs forward().
-  const Tensor<T>& forward_with_batch_norm(const Tensor<T>& x, const BatchNorm<T>& bn, bool relu) {
+  // ensures: bn(conv(x)), with bn's fused ReLU when it has one, in one pass over the output
+  // (backend conv2d_batch_norm_inference); keeps nothing for backward(), which needs forward().
+  const Tensor<T>& forward_with_batch_norm(const Tensor<T>& x, const BatchNorm<T>& bn) {
     this->check_input(x);
     check(bn.is_built() && bn.output_shape() == this->output_shape_, this->label(), ": cannot fold BatchNormalization '",
           bn.name(), "' (built for ", bn.output_shape(), ") into an output of ", this->output_shape_);
     input_ = Tensor<T>();
     output_.resize(this->output_shape_.prepend(x.dim(0)), x.device());
     conv2d_batch_norm_inference(x, kernel(), options_.use_bias ? bias() : Tensor<T>(), bn.gamma(), bn.beta(),
-                                bn.moving_mean(), bn.moving_variance(), bn.epsilon(), relu, output_, geometry_,
+                                bn.moving_mean(), bn.moving_variance(), bn.epsilon(), bn.relu(), output_, geometry_,
                                 workspace_);
     return output_;
   }

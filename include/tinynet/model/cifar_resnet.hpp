@@ -4,8 +4,9 @@
 // original): prep conv(w) -> layer1: conv(2w), maxpool 2, residual[conv(2w), conv(2w)]
 // -> layer2: conv(4w), maxpool 2 -> layer3: conv(8w), maxpool 2, residual[conv(8w),
 // conv(8w)] -> global average pool -> dense(classes) -> Rescaling(logit_scale). Every conv
-// is 3x3 same, no bias, followed by BatchNorm and ReLU. Page scales the logits by 0.125: it
-// slows the classifier's learning (by 64x in effect) and keeps early high-rate steps stable.
+// is 3x3 same, no bias, followed by BatchNorm and ReLU (one layer, BatchNormOptions::relu).
+// Page scales the logits by 0.125: it slows the classifier's learning (by 64x in effect) and
+// keeps early high-rate steps stable.
 #pragma once
 
 #include <memory>
@@ -15,7 +16,6 @@
 #include "tinynet/layers/dense.hpp"
 #include "tinynet/layers/global_average_pooling2d.hpp"
 #include "tinynet/layers/max_pool2d.hpp"
-#include "tinynet/layers/relu.hpp"
 #include "tinynet/layers/rescaling.hpp"
 #include "tinynet/layers/residual.hpp"
 #include "tinynet/model/sequential.hpp"
@@ -29,8 +29,7 @@ std::unique_ptr<Sequential<T>> make_cifar_resnet(int width = 32, int classes = 1
   check(width >= 1, "make_cifar_resnet: width must be >= 1, got ", width);
   auto conv_bn_relu = [](Sequential<T>& s, int filters) {
     s.template add<Conv2D<T>>(filters, 3, 1, Padding::same, false);
-    s.template add<BatchNorm<T>>(BatchNormOptions{0.9, 1e-5});
-    s.template add<ReLU<T>>();
+    s.template add<BatchNorm<T>>(BatchNormOptions{0.9, 1e-5, true});
   };
   auto residual = [&](Sequential<T>& s, int filters) {
     auto branch = std::make_unique<Sequential<T>>();

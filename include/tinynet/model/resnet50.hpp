@@ -1,6 +1,6 @@
 // tinynet/model/resnet50.hpp: ResNet50 v1 as keras.applications.ResNet50(include_top=False).
 //
-//   conv1_pad ZeroPadding 3 -> conv1 7x7/2 (bias) -> bn_conv1 -> conv1_relu -> pool1_pad
+//   conv1_pad ZeroPadding 3 -> conv1 7x7/2 (bias) -> bn_conv1 + relu (fused) -> pool1_pad
 //   ZeroPadding 1 -> pool1 MaxPool 3x3/2 -> res2a..res2c (64) -> res3a..res3d (128, /2)
 //   -> res4a..res4f (256, /2) -> res5a..res5c (512, /2) [-> avg_pool GlobalAveragePooling]
 // Block names follow the legacy Keras file (res2a = stage 2, block a); the first block of
@@ -16,7 +16,6 @@
 #include "tinynet/layers/conv2d.hpp"
 #include "tinynet/layers/global_average_pooling2d.hpp"
 #include "tinynet/layers/max_pool2d.hpp"
-#include "tinynet/layers/relu.hpp"
 #include "tinynet/layers/zero_padding2d.hpp"
 #include "tinynet/model/sequential.hpp"
 
@@ -33,11 +32,10 @@ template <class T>
 std::unique_ptr<Sequential<T>> make_resnet50(const ResNet50Options& options = {}) {
   auto net = std::make_unique<Sequential<T>>("resnet50");
   auto named = [&](LayerPtr<T> layer, const std::string& name) { layer->set_name(name); net->add(std::move(layer)); };
-  const BatchNormOptions bn{options.bn_momentum, options.bn_epsilon};
+  const BatchNormOptions bn{options.bn_momentum, options.bn_epsilon, false};
   named(std::make_unique<ZeroPadding2D<T>>(3), "conv1_pad");
   named(std::make_unique<Conv2D<T>>(64, 7, 2, Padding::valid, true), "conv1");
-  named(std::make_unique<BatchNorm<T>>(bn), "bn_conv1");
-  named(std::make_unique<ReLU<T>>(), "conv1_relu");
+  named(std::make_unique<BatchNorm<T>>(BatchNormOptions{options.bn_momentum, options.bn_epsilon, true}), "bn_conv1");
   named(std::make_unique<ZeroPadding2D<T>>(1), "pool1_pad");
   named(std::make_unique<MaxPool2D<T>>(3, 2), "pool1");
   const int blocks[4] = {3, 4, 6, 3}, widths[4] = {64, 128, 256, 512};

@@ -4,7 +4,9 @@
 // over N values); gamma, beta, the moving statistics and the saved statistics are [C].
 // The kernels mirror cuDNN's split: training forward (batch statistics, saves mean and
 // 1/sqrt(var+eps), updates the moving statistics), inference forward (moving statistics)
-// and a backward for each.
+// and a backward for each. Each can fuse a ReLU after the normalisation (Conv -> BN -> ReLU
+// stacks): the forward writes max(y, 0) in its output pass, the backward reads
+// dy * (output > 0) where it reads dy, so the ReLU costs no pass of its own.
 //
 // Layout of the work: the channels are cut into blocks of whole channels, one block per
 // task of the OpenMP loop. Block [c0, c1) is one contiguous run of (c1-c0)*S values in
@@ -122,23 +124,43 @@ void block_sum(const ChannelBlock& b, double* per_channel, F&& term) {
   sum_positions(b, sum_at, per_channel);
 }
 
-// ensures: y = x * scale[c] + shift[c] over the block's channel c0 + c (the affine form of
-// every BN forward and of the inference backward); uses position buffers 1 and 2.
+// ensures: y = x * scale[c] + shift[c] over the block's channel c0 + c, then max(y, 0) when
+// relu (the affine form of every BN forward); uses position buffers 1 and 2.
 template <class T>
-void apply_block_affine(const ChannelBlock& b, const T* x, const double* scale, const double* shift, T* y) {
+void apply_block_affine(const ChannelBlock& b, const T* x, const double* scale, const double* shift, bool relu, T* y) {
   double* scale_at = b.at_positions(1);
   double* shift_at = b.at_positions(2);
   spread_to_positions(b, scale, scale_at);
   spread_to_positions(b, shift, shift_at);
-  for_each_in_block(b, [&](std::int64_t i, std::int64_t j) { y[i] = static_cast<T>(x[i] * scale_at[j] + shift_at[j]); });
+  if (relu)
+    for_each_in_block(b, [&](std::int64_t i, std::int64_t j) {
+      const T v = static_cast<T>(x[i] * scale_at[j] + shift_at[j]);
+      y[i] = v > T(0) ? v : T(0);  // a select in T: GCC branches on one that also converts
+    });
+  else
+    for_each_in_block(b,
+                      [&](std::int64_t i, std::int64_t j) { y[i] = static_cast<T>(x[i] * scale_at[j] + shift_at[j]); });
+}
+
+// ensures: the output gradient a backward reads at flat index i: dy[i], or when masked (a
+// fused ReLU, y its output) dy[i] where y[i] > 0 and 0 elsewhere. A template argument, so
+// the kernels' inner loops get one instantiation each and test nothing per value.
+template <bool masked, class T>
+double output_gradient(const T* dy, const T* y, std::int64_t i) {
+  // A product with the 0/1 mask, not a select: GCC compiles the select (with its float to
+  // double conversion) into a branch per value, the product into vector code. (A non-finite
+  // dy where y is 0 gives NaN here, where a separate ReLU layer would give 0.)
+  if constexpr (masked) return static_cast<double>(dy[i]) * static_cast<double>(y[i] > T(0));
+  (void)y;
+  return static_cast<double>(dy[i]);
 }
 
 // ensures: the two reductions every BN backward needs, per channel c0 + c of the block, with
-// xhat = (x - mean) * inv_std: sum_dy[c] = sum dy, sum_dy_xhat[c] = sum dy * xhat; uses
-// position buffers 0-2.
-template <class T>
-void block_gradient_sums(const ChannelBlock& b, const T* x, const T* dy, const double* mean, const double* inv_std,
-                         double* sum_dy, double* sum_dy_xhat) {
+// g = output_gradient<masked>(dy, y, i) and xhat = (x - mean) * inv_std: sum_dy[c] = sum g,
+// sum_dy_xhat[c] = sum g * xhat; uses position buffers 0-2.
+template <bool masked, class T>
+void block_gradient_sums(const ChannelBlock& b, const T* x, const T* dy, const T* y, const double* mean,
+                         const double* inv_std, double* sum_dy, double* sum_dy_xhat) {
   double* mean_at = b.at_positions(0);
   double* dy_at = b.at_positions(1);
   double* dy_xc_at = b.at_positions(2);  // xc = x - mean
@@ -146,7 +168,7 @@ void block_gradient_sums(const ChannelBlock& b, const T* x, const T* dy, const d
   std::fill(dy_at, dy_at + b.run(), 0.0);
   std::fill(dy_xc_at, dy_xc_at + b.run(), 0.0);
   for_each_in_block(b, [&](std::int64_t i, std::int64_t j) {
-    const double g = dy[i];
+    const double g = output_gradient<masked>(dy, y, i);
     dy_at[j] += g;
     dy_xc_at[j] += g * (x[i] - mean_at[j]);
   });
@@ -157,12 +179,12 @@ void block_gradient_sums(const ChannelBlock& b, const T* x, const T* dy, const d
 
 // ensures: block_gradient_sums into per-channel buffers 2 (sum_dy) and 3 (sum_dy_xhat),
 // copied to dbeta and dgamma where those are non-null; uses position buffers 0-2.
-template <class T>
-void block_parameter_gradients(const ChannelBlock& b, const T* x, const T* dy, const double* mean,
+template <bool masked, class T>
+void block_parameter_gradients(const ChannelBlock& b, const T* x, const T* dy, const T* y, const double* mean,
                                const double* inv_std, Tensor<T>* dgamma, Tensor<T>* dbeta) {
   double* sum_dy = b.per_channel(2);
   double* sum_dy_xhat = b.per_channel(3);
-  block_gradient_sums(b, x, dy, mean, inv_std, sum_dy, sum_dy_xhat);
+  block_gradient_sums<masked>(b, x, dy, y, mean, inv_std, sum_dy, sum_dy_xhat);
   for (std::int64_t c = 0; c < b.width(); ++c) {
     if (dgamma) (*dgamma)[b.c0 + c] = static_cast<T>(sum_dy_xhat[c]);
     if (dbeta) (*dbeta)[b.c0 + c] = static_cast<T>(sum_dy[c]);
@@ -175,11 +197,11 @@ void block_parameter_gradients(const ChannelBlock& b, const T* x, const T* dy, c
 // biased batch variance; saved_mean = mean, saved_inv_std = 1/sqrt(var + epsilon);
 // moving_mean = momentum * moving_mean + (1 - momentum) * mean, moving_variance likewise
 // with the unbiased variance var * M/(M-1) (M = values per channel; factor 1 when M == 1,
-// as TensorFlow's fused kernel does).
+// as TensorFlow's fused kernel does). With relu, y = max(y, 0) (the statistics are x's).
 template <class T>
 void batch_norm_forward_training(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta, double momentum,
                                  double epsilon, Tensor<T>& moving_mean, Tensor<T>& moving_variance, Tensor<T>& y,
-                                 Tensor<T>& saved_mean, Tensor<T>& saved_inv_std) {
+                                 Tensor<T>& saved_mean, Tensor<T>& saved_inv_std, bool relu) {
   const BatchNormDims d = batch_norm_dims(x.shape());
   const double count = static_cast<double>(d.per_channel());
   const double unbias = d.per_channel() > 1 ? count / (count - 1) : 1.0;
@@ -211,16 +233,16 @@ void batch_norm_forward_training(const Tensor<T>& x, const Tensor<T>& gamma, con
       moving_variance[channel] =
           static_cast<T>(momentum * moving_variance[channel] + (1 - momentum) * variance[c] * unbias);
     }
-    detail::apply_block_affine(b, in, scale, shift, out);
+    detail::apply_block_affine(b, in, scale, shift, relu, out);
   });
 }
 
 // requires: as batch_norm_forward_training. ensures: y = gamma * (x - moving_mean) /
-// sqrt(moving_variance + epsilon) + beta; nothing else changes.
+// sqrt(moving_variance + epsilon) + beta, then max(y, 0) when relu; nothing else changes.
 template <class T>
 void batch_norm_forward_inference(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta,
                                   const Tensor<T>& moving_mean, const Tensor<T>& moving_variance, double epsilon,
-                                  Tensor<T>& y) {
+                                  Tensor<T>& y, bool relu) {
   const BatchNormDims d = batch_norm_dims(x.shape());
   detail::for_each_channel_block(d, [&](const detail::ChannelBlock& b) {
     double* scale = b.per_channel(0);
@@ -230,30 +252,27 @@ void batch_norm_forward_inference(const Tensor<T>& x, const Tensor<T>& gamma, co
       scale[c] = gamma[channel] / std::sqrt(static_cast<double>(moving_variance[channel]) + epsilon);
       shift[c] = beta[channel] - moving_mean[channel] * scale[c];
     }
-    detail::apply_block_affine(b, x.data(), scale, shift, y.data());
+    detail::apply_block_affine(b, x.data(), scale, shift, relu, y.data());
   });
 }
 
-// requires: saved_mean/saved_inv_std from batch_norm_forward_training on this x.
-// ensures: the gradients through the batch statistics (each non-null output overwritten):
-//   xhat = (x - mean) * inv_std, dbeta = sum dy, dgamma = sum dy * xhat,
-//   dx = gamma * inv_std / M * (M * dy - dbeta - xhat * dgamma).
-template <class T>
-void batch_norm_backward_training(const Tensor<T>& x, const Tensor<T>& dy, const Tensor<T>& gamma,
-                                  const Tensor<T>& saved_mean, const Tensor<T>& saved_inv_std, Tensor<T>* dx,
-                                  Tensor<T>* dgamma, Tensor<T>* dbeta) {
+namespace detail {
+// ensures: batch_norm_backward_training with output_gradient<masked>(dy, y, i) as the
+// output gradient (y: the fused ReLU's output; unused unless masked).
+template <bool masked, class T>
+void backward_training(const Tensor<T>& x, const T* g, const T* y, const Tensor<T>& gamma, const Tensor<T>& saved_mean,
+                       const Tensor<T>& saved_inv_std, Tensor<T>* dx, Tensor<T>* dgamma, Tensor<T>* dbeta) {
   const BatchNormDims d = batch_norm_dims(x.shape());
   const double count = static_cast<double>(d.per_channel());
   const T* in = x.data();
-  const T* g = dy.data();
-  detail::for_each_channel_block(d, [&](const detail::ChannelBlock& b) {
+  for_each_channel_block(d, [&](const ChannelBlock& b) {
     double* mean = b.per_channel(0);
     double* inv_std = b.per_channel(1);
     for (std::int64_t c = 0; c < b.width(); ++c) {
       mean[c] = saved_mean[b.c0 + c];
       inv_std[c] = saved_inv_std[b.c0 + c];
     }
-    detail::block_parameter_gradients(b, in, g, mean, inv_std, dgamma, dbeta);
+    block_parameter_gradients<masked>(b, in, g, y, mean, inv_std, dgamma, dbeta);
     if (!dx) return;
     const double* sum_dy = b.per_channel(2);
     const double* sum_dy_xhat = b.per_channel(3);
@@ -270,42 +289,78 @@ void batch_norm_backward_training(const Tensor<T>& x, const Tensor<T>& dy, const
     double* dy_scale_at = b.at_positions(0);
     double* x_scale_at = b.at_positions(1);
     double* shift_at = b.at_positions(2);
-    detail::spread_to_positions(b, dy_scale, dy_scale_at);
-    detail::spread_to_positions(b, x_scale, x_scale_at);
-    detail::spread_to_positions(b, shift, shift_at);
+    spread_to_positions(b, dy_scale, dy_scale_at);
+    spread_to_positions(b, x_scale, x_scale_at);
+    spread_to_positions(b, shift, shift_at);
     T* out = dx->data();
-    detail::for_each_in_block(b, [&](std::int64_t i, std::int64_t j) {
-      out[i] = static_cast<T>(dy_scale_at[j] * g[i] + x_scale_at[j] * in[i] + shift_at[j]);
+    for_each_in_block(b, [&](std::int64_t i, std::int64_t j) {
+      out[i] = static_cast<T>(dy_scale_at[j] * output_gradient<masked>(g, y, i) + x_scale_at[j] * in[i] + shift_at[j]);
     });
   });
 }
 
-// requires: the moving statistics used by batch_norm_forward_inference on this x.
-// ensures: the gradients of the affine inference transform (each non-null output
-// overwritten): dx = dy * gamma / sqrt(moving_variance + epsilon), dbeta = sum dy,
-// dgamma = sum dy * (x - moving_mean) / sqrt(moving_variance + epsilon).
-template <class T>
-void batch_norm_backward_inference(const Tensor<T>& x, const Tensor<T>& dy, const Tensor<T>& gamma,
-                                   const Tensor<T>& moving_mean, const Tensor<T>& moving_variance, double epsilon,
-                                   Tensor<T>* dx, Tensor<T>* dgamma, Tensor<T>* dbeta) {
+// ensures: batch_norm_backward_inference with output_gradient<masked>(dy, y, i) as the
+// output gradient.
+template <bool masked, class T>
+void backward_inference(const Tensor<T>& x, const T* g, const T* y, const Tensor<T>& gamma,
+                        const Tensor<T>& moving_mean, const Tensor<T>& moving_variance, double epsilon, Tensor<T>* dx,
+                        Tensor<T>* dgamma, Tensor<T>* dbeta) {
   const BatchNormDims d = batch_norm_dims(x.shape());
-  detail::for_each_channel_block(d, [&](const detail::ChannelBlock& b) {
+  for_each_channel_block(d, [&](const ChannelBlock& b) {
     double* mean = b.per_channel(0);
     double* inv_std = b.per_channel(1);
     for (std::int64_t c = 0; c < b.width(); ++c) {
       mean[c] = moving_mean[b.c0 + c];
       inv_std[c] = 1.0 / std::sqrt(static_cast<double>(moving_variance[b.c0 + c]) + epsilon);
     }
-    if (dgamma || dbeta) detail::block_parameter_gradients(b, x.data(), dy.data(), mean, inv_std, dgamma, dbeta);
+    if (dgamma || dbeta) block_parameter_gradients<masked>(b, x.data(), g, y, mean, inv_std, dgamma, dbeta);
     if (!dx) return;
     double* scale = b.per_channel(4);
-    double* zero = b.per_channel(5);
-    for (std::int64_t c = 0; c < b.width(); ++c) {
-      scale[c] = gamma[b.c0 + c] * inv_std[c];
-      zero[c] = 0;
-    }
-    detail::apply_block_affine(b, dy.data(), scale, zero, dx->data());
+    for (std::int64_t c = 0; c < b.width(); ++c) scale[c] = gamma[b.c0 + c] * inv_std[c];
+    double* scale_at = b.at_positions(0);
+    spread_to_positions(b, scale, scale_at);
+    T* out = dx->data();
+    for_each_in_block(b, [&](std::int64_t i, std::int64_t j) {
+      out[i] = static_cast<T>(output_gradient<masked>(g, y, i) * scale_at[j]);
+    });
   });
+}
+}  // namespace detail
+
+// requires: saved_mean/saved_inv_std from batch_norm_forward_training on this x; relu_output
+// null, or (after a forward with relu) that forward's y.
+// ensures: the gradients through the batch statistics (each non-null output overwritten),
+// with dy masked to dy * (relu_output > 0) when relu_output is given:
+//   xhat = (x - mean) * inv_std, dbeta = sum dy, dgamma = sum dy * xhat,
+//   dx = gamma * inv_std / M * (M * dy - dbeta - xhat * dgamma).
+template <class T>
+void batch_norm_backward_training(const Tensor<T>& x, const Tensor<T>& dy, const Tensor<T>* relu_output,
+                                  const Tensor<T>& gamma, const Tensor<T>& saved_mean, const Tensor<T>& saved_inv_std,
+                                  Tensor<T>* dx, Tensor<T>* dgamma, Tensor<T>* dbeta) {
+  if (relu_output)
+    detail::backward_training<true>(x, dy.data(), relu_output->data(), gamma, saved_mean, saved_inv_std, dx, dgamma,
+                                    dbeta);
+  else
+    detail::backward_training<false>(x, dy.data(), dy.data(), gamma, saved_mean, saved_inv_std, dx, dgamma, dbeta);
+}
+
+// requires: the moving statistics used by batch_norm_forward_inference on this x;
+// relu_output as for batch_norm_backward_training.
+// ensures: the gradients of the affine inference transform (each non-null output
+// overwritten), dy masked as in batch_norm_backward_training: dx = dy * gamma /
+// sqrt(moving_variance + epsilon), dbeta = sum dy, dgamma = sum dy * (x - moving_mean) /
+// sqrt(moving_variance + epsilon).
+template <class T>
+void batch_norm_backward_inference(const Tensor<T>& x, const Tensor<T>& dy, const Tensor<T>* relu_output,
+                                   const Tensor<T>& gamma, const Tensor<T>& moving_mean,
+                                   const Tensor<T>& moving_variance, double epsilon, Tensor<T>* dx, Tensor<T>* dgamma,
+                                   Tensor<T>* dbeta) {
+  if (relu_output)
+    detail::backward_inference<true>(x, dy.data(), relu_output->data(), gamma, moving_mean, moving_variance, epsilon,
+                                     dx, dgamma, dbeta);
+  else
+    detail::backward_inference<false>(x, dy.data(), dy.data(), gamma, moving_mean, moving_variance, epsilon, dx, dgamma,
+                                      dbeta);
 }
 
 }  // namespace cpu

@@ -4,6 +4,8 @@
 // as its "x" (for ReLU, y > 0 exactly where x > 0), matching the CPU rule dx = dy * (y > 0).
 #pragma once
 
+#include <cstdint>
+
 #include "tinynet/backend/cudnn/descriptors.hpp"
 #include "tinynet/backend/cudnn/handles.hpp"
 #include "tinynet/backend/cudnn/status.hpp"
@@ -42,16 +44,22 @@ void relu_forward(const Tensor<T>& x, Tensor<T>& y) {
               "relu_forward: cudnnActivationForward");
 }
 
+// requires: y the output of relu_forward; dy and dx device arrays of n values.
+// ensures: dx = dy where y > 0, else 0.
+template <class T>
+void relu_backward(const T* y, const T* dy, T* dx, std::int64_t n) {
+  if (n == 0) return;
+  CudaHandles& h = CudaHandles::current();
+  detail::ReluDescriptors& d = detail::relu_descriptors<T>(n);
+  check_cudnn(cudnnActivationBackward(h.cudnn(), d.relu.get(), Blend<T>::one(), d.flat.get(), y, d.flat.get(), dy,
+                                      d.flat.get(), y, Blend<T>::zero(), d.flat.get(), dx),
+              "relu_backward: cudnnActivationBackward");
+}
+
 // requires: y the output of relu_forward; dy, dx of its size. ensures: dx = dy where y > 0, else 0.
 template <class T>
 void relu_backward(const Tensor<T>& y, const Tensor<T>& dy, Tensor<T>& dx) {
-  if (y.numel() == 0) return;
-  CudaHandles& h = CudaHandles::current();
-  detail::ReluDescriptors& d = detail::relu_descriptors<T>(y.numel());
-  check_cudnn(cudnnActivationBackward(h.cudnn(), d.relu.get(), Blend<T>::one(), d.flat.get(), y.data(),
-                                      d.flat.get(), dy.data(), d.flat.get(), y.data(), Blend<T>::zero(),
-                                      d.flat.get(), dx.data()),
-              "relu_backward: cudnnActivationBackward");
+  relu_backward(y.data(), dy.data(), dx.data(), y.numel());
 }
 
 }  // namespace cudnn
