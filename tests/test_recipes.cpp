@@ -20,13 +20,13 @@ TEST_CASE("ResNet50 notebook recipe: the Keras notebook's settings", "[recipes]"
   CHECK(job.make_schedule(job)->rate(10, 0.5) == Approx(1e-4));
 }
 
-TEST_CASE("ResNet50 fast recipe: 64x64, SGD one-cycle, smoothing, crop+flip, flip TTA", "[recipes]") {
+TEST_CASE("ResNet50 fast recipe: 96x96, SGD one-cycle, smoothing, crop+flip, flip TTA", "[recipes]") {
   ResNet50Settings settings;
   settings.recipe = "fast";
   const CifarJob job = resnet50_recipe(settings);
   CHECK(job.recipe == "fast");
-  CHECK(job.input_size == 64);
-  CHECK(job.epochs == 8);
+  CHECK(job.input_size == 96);
+  CHECK(job.epochs == 5);
   CHECK(job.batch_size == 64);
   CHECK(job.augment.rotation_range == 0);
   CHECK(job.augment.crop_padding == 4);
@@ -35,8 +35,8 @@ TEST_CASE("ResNet50 fast recipe: 64x64, SGD one-cycle, smoothing, crop+flip, fli
   CHECK(job.flip_tta);
   CHECK(job.make_optimizer(job)->name() == "SGD");
   const auto schedule = job.make_schedule(job);
-  CHECK(schedule->rate(2, 0.0) == Approx(0.005));  // the peak, a quarter into the run
-  CHECK(schedule->rate(7, 0.999) < 1e-6);           // annealed to about zero
+  CHECK(schedule->rate(1, 0.25) == Approx(0.005));  // the peak, a quarter into the run
+  CHECK(schedule->rate(4, 0.999) < 1e-6);            // annealed to about zero
   settings.size = 56;
   CHECK(resnet50_recipe(settings).input_size == 56);
   settings.recipe = "adam";

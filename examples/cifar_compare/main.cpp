@@ -64,9 +64,9 @@ int train_and_report(int argc, char** argv) {
   cli.option("weights", "", "ResNet50 ImageNet weights (.h5, TF.js folder or .tnck); required unless --skip-resnet50");
   cli.option("scratch-recipe", "notebook", "notebook or fast");
   cli.option("scratch-epochs", "", "epochs of the scratch model (default: the recipe's)");
-  cli.option("resnet50-recipe", "notebook", "notebook (48x48, Adam 1e-4, 15 epochs) or fast (64x64, SGD one-cycle, 8 epochs)");
+  cli.option("resnet50-recipe", "notebook", "notebook (48x48, Adam 1e-4, 15 epochs) or fast (96x96, SGD one-cycle, 5 epochs)");
   cli.option("resnet50-epochs", "", "epochs of ResNet50 (default: the recipe's)");
-  cli.option("size", "", "ResNet50 input resolution (default: the recipe's, 48 or 64)");
+  cli.option("size", "", "ResNet50 input resolution (default: the recipe's, 48 or 96)");
   cli.flag("quick", "a short version for a first look: 5,000 training images; the scratch CNN 10 epochs, ResNet50 2 epochs at 32x32; into <out>-quick");
   cli.flag("skip-resnet50", "train and report only the scratch model");
   cli.flag("force", "retrain models whose folders already hold finished runs");

@@ -12,9 +12,9 @@ using namespace tinynet_examples;
 int main(int argc, char** argv) {
   CommandLine cli("cifar_resnet50", "Fine-tune ImageNet ResNet50 on CIFAR-10 and report its test accuracy.");
   add_standard_flags(cli, "out/cifar_resnet50");
-  cli.option("recipe", "notebook", "notebook (Adam 1e-4, 15 epochs) or fast (64x64, SGD one-cycle, label smoothing, crop+flip, 8 epochs)");
+  cli.option("recipe", "notebook", "notebook (Adam 1e-4, 15 epochs) or fast (96x96, SGD one-cycle, label smoothing, crop+flip, 5 epochs)");
   cli.option("weights", "", "ResNet50 weights: Keras .h5, TF.js folder/model.json or tinynet .tnck (empty: random init)");
-  cli.option("size", "", "input resolution, CIFAR-10 resized with tf.image.resize semantics (default: the recipe's, 48 or 64)");
+  cli.option("size", "", "input resolution, CIFAR-10 resized with tf.image.resize semantics (default: the recipe's, 48 or 96)");
   cli.option("preprocess", "caffe", "caffe (RGB->BGR, subtract the ImageNet means) or unit ([0,1] RGB, as the notebook fed)");
   cli.option("bn", "train", "train (BatchNorm statistics adapt) or frozen (the base's BatchNorm stays in inference mode)");
   cli.option("head-epochs", "0", "two-phase schedule: train only the new head for this many epochs first");
