@@ -1,8 +1,8 @@
 // benchmarks/bench_models.hpp: the two benchmarked networks and a walk over their layers.
 //
 // make_bench_model("scratch" | "fast" | "resnet50", image_size) builds (and initialises) the
-// network exactly as it is trained: the notebook scratch CNN, the fast recipe's width-32
-// ResNet, or ResNet50 followed by the training head GlobalAveragePooling -> Dense 256 ->
+// network exactly as it is trained: the notebook scratch CNN, the fast recipe's whitened
+// CNN, or ResNet50 followed by the training head GlobalAveragePooling -> Dense 256 ->
 // ReLU -> Dropout 0.5 -> Dense classes.
 // for_each_layer() visits every layer depth-first, so the kernel suite derives its shapes
 // from the models instead of repeating them.
@@ -17,10 +17,10 @@
 #include "tinynet/layers/dense.hpp"
 #include "tinynet/layers/dropout.hpp"
 #include "tinynet/layers/relu.hpp"
-#include "tinynet/model/cifar_resnet.hpp"
 #include "tinynet/model/notebook_cnn.hpp"
 #include "tinynet/model/resnet50.hpp"
 #include "tinynet/model/sequential.hpp"
+#include "tinynet/model/whitened_cnn.hpp"
 
 namespace tinynet_bench {
 
@@ -48,7 +48,9 @@ inline BenchModel make_bench_model(const std::string& name, int image_size) {
     m.net = make_notebook_cnn<float>(classes, /*seed=*/1);
     m.backbone = m.net.get();
   } else if (name == "fast") {
-    m.net = make_cifar_resnet<float>(32, classes);
+    WhitenedCnnOptions options;
+    options.classes = classes;
+    m.net = make_whitened_cnn<float>(options);
     m.backbone = m.net.get();
   } else {
     m.net = std::make_unique<Sequential<float>>("resnet50_classifier");

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "layer_test_helpers.hpp"
+#include "tinynet/layers/batch_norm.hpp"
 #include "tinynet/layers/conv2d.hpp"
 #include "tinynet/layers/dense.hpp"
 #include "tinynet/layers/flatten.hpp"
@@ -216,6 +217,70 @@ TEST_CASE("Only the given ranges change, the rest stays bit-identical", "[optim]
       else
         CHECK(std::memcmp(&params.values()[i], &before[i], sizeof(float)) == 0);
     }
+  }
+}
+
+TEST_CASE("Update multipliers scale the rate and the decay of their runs only", "[optim]") {
+  // Ranges [0,4) and [6,10); a multiplier run [3,8) straddles the gap, [9,10) freezes its element.
+  const Ranges ranges{{0, 4}, {6, 4}};
+  const std::vector<UpdateMultiplier> multipliers{{3, 5, 4.0, 0.5}, {9, 1, 0.0, 1.0}};
+  SECTION("SGD: p -= lr*mult*wd*decay_mult*p + lr*mult*g") {
+    SGD<double> sgd(SgdOptions{0.1, 0, false, 0.01});
+    Tensor<double> p(Shape{10}), g(Shape{10});
+    p.fill(1.0);
+    g.fill(1.0);
+    sgd.step(p, g, ranges, multipliers);
+    for (int i = 0; i < 10; ++i) {
+      INFO("element " << i);
+      if (i == 4 || i == 5 || i == 9) CHECK(p[i] == 1.0);                        // outside the ranges, or lr_mult 0
+      else if (i >= 3 && i < 8) CHECK(p[i] == exactly(1 - 0.4 * 0.01 * 0.5 - 0.4));  // 0.598
+      else CHECK(p[i] == exactly(1 - 0.1 * 0.01 - 0.1));                          // 0.899
+    }
+  }
+  SECTION("Adam: a run with lr_mult k moves as under an Adam with rate k*lr") {
+    Adam<double> scaled(AdamOptions{0.01, 0.9, 0.999, 1e-7, 0.1}), plain(AdamOptions{0.04, 0.9, 0.999, 1e-7, 0.05});
+    Tensor<double> p = random_tensor(Shape{10}, 11), g = random_tensor(Shape{10}, 12);
+    Tensor<double> q = p.clone();
+    for (int step = 0; step < 3; ++step) {
+      scaled.step(p, g, ranges, multipliers);
+      plain.step(q, g, Ranges{{0, 10}});
+    }
+    for (int i : {3, 6, 7}) {
+      INFO("element " << i);
+      CHECK(p[i] == exactly(q[i]));
+    }
+  }
+  SECTION("a model reports BatchNorm's beta multipliers at its offset") {
+    Sequential<float> model;
+    model.add<Conv2D<float>>(2, 3);
+    model.add<BatchNorm<float>>(BatchNormOptions{0.9, 1e-3, false, false, 64, 1.0 / 64});
+    model.setup(Shape{1, 5, 5}, 3);
+    std::vector<UpdateMultiplier> found;
+    model.collect_update_multipliers(0, found);
+    const std::int64_t beta_offset = model.layer(0).parameters().size() + 2;  // after the conv and gamma [2]
+    REQUIRE(found.size() == 1);
+    CHECK(found[0].offset == beta_offset);
+    CHECK(found[0].count == 2);
+    CHECK(found[0].lr_mult == 64);
+    CHECK(found[0].decay_mult == 1.0 / 64);
+    // One SGD step without momentum: beta moves 64x as far as under plain SGD.
+    model.forward(random_tensor<float>(Shape{4, 1, 5, 5}, 4));
+    model.backward(random_tensor<float>(Shape{4, 2, 5, 5}, 5));
+    const float before = model.parameters().values()[beta_offset];
+    const float grad = model.parameters().grads()[beta_offset];
+    SGD<float> sgd(SgdOptions{0.01, 0, false, 0});
+    sgd.step(model);
+    CHECK(model.parameters().values()[beta_offset] == Approx(before - 0.64f * grad));
+  }
+  SECTION("bad multipliers are refused with the parameter's name") {
+    BatchNorm<float> bn;
+    bn.build_once(Shape{3});
+    CHECK_THROWS_WITH(bn.parameters().set_update_multipliers("moving_mean", 2, 1), Catch::Contains("moving_mean"));
+    CHECK_THROWS_WITH(bn.parameters().set_update_multipliers("beta", -1, 1), Catch::Contains("'beta'"));
+    CHECK_THROWS_WITH(bn.parameters().set_update_multipliers("bias", 2, 1), Catch::Contains("no parameter 'bias'"));
+    Tensor<double> p(Shape{10}), g(Shape{10});
+    SGD<double> sgd;
+    CHECK_THROWS_WITH(sgd.step(p, g, ranges, {{3, 5, 2, 1}, {4, 1, 2, 1}}), Catch::Contains("overlaps"));
   }
 }
 

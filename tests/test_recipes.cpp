@@ -15,7 +15,7 @@ TEST_CASE("ResNet50 notebook recipe: the Keras notebook's settings", "[recipes]"
   CHECK(job.batch_size == 64);
   CHECK(job.augment.rotation_range == 15);
   CHECK(job.label_smoothing == 0);
-  CHECK_FALSE(job.flip_tta);
+  CHECK_FALSE(job.tta.flip);
   CHECK(job.make_optimizer(job)->name() == "Adam");
   CHECK(job.make_schedule(job)->rate(10, 0.5) == Approx(1e-4));
 }
@@ -32,7 +32,8 @@ TEST_CASE("ResNet50 fast recipe: 96x96, SGD one-cycle, smoothing, crop+flip, fli
   CHECK(job.augment.crop_padding == 4);
   CHECK(job.augment.horizontal_flip);
   CHECK(job.label_smoothing == Approx(0.1));
-  CHECK(job.flip_tta);
+  CHECK(job.tta.flip);
+  CHECK(job.tta.translate == 0);
   CHECK(job.make_optimizer(job)->name() == "SGD");
   const auto schedule = job.make_schedule(job);
   CHECK(schedule->rate(1, 0.25) == Approx(0.005));  // the peak, a quarter into the run
@@ -43,12 +44,47 @@ TEST_CASE("ResNet50 fast recipe: 96x96, SGD one-cycle, smoothing, crop+flip, fli
   CHECK_THROWS_WITH(resnet50_recipe(settings), Catch::Contains("unknown ResNet50 recipe 'adam'"));
 }
 
+TEST_CASE("Scratch fast recipe: the whitened CNN, its stem whitened from the training images", "[recipes]") {
+  ImageDataset train;
+  train.class_names = {"a", "b"};
+  train.images = Tensor<std::uint8_t>(Shape{4, 3, 32, 32});
+  Rng rng(2);
+  for (auto& v : train.images) v = static_cast<std::uint8_t>(rng.below(256));
+  train.labels = {0, 1, 0, 1};
+  CifarJob job = scratch_recipe("fast", train);
+  CHECK(job.recipe == "fast");
+  CHECK(job.batch_size == 1024);
+  CHECK(job.augment.crop_padding == 2);
+  CHECK(job.augment.cutout_size == 0);
+  CHECK(job.label_smoothing == Approx(0.2));
+  CHECK(job.tta.flip);
+  CHECK(job.tta.translate == 1);
+  CHECK(job.epochs == 14);
+  CHECK(job.validation_fraction == 0);  // all 50,000 training images
+  CHECK(job.preprocessing.kind == Preprocessing::Kind::standardize);
+  auto schedule = job.make_schedule(job);
+  CHECK(schedule->rate(0, 0.0) == Approx(job.learning_rate / 5));
+  CHECK(schedule->rate(job.epochs - 1, 0.9999) == Approx(job.learning_rate * 0.07).epsilon(0.01));
+  auto net = job.build(job);
+  net->setup(Shape{3, 32, 32}, 1);
+  REQUIRE(job.initialize_weights);
+  job.initialize_weights(*net);
+  // the stem holds the whitening kernel of those images (standardised as the recipe does)
+  Tensor<float> images;
+  preprocess_batch(train.images, {0, 1, 2, 3}, job.preprocessing, images);
+  const Tensor<float> expected = patch_whitening_kernel(images, whitening_patch, 5e-4);
+  const Tensor<float> stem = static_cast<Conv2D<float>&>(net->layer("whitening")).kernel();
+  for (std::int64_t i = 0; i < expected.numel(); ++i) CHECK(stem[i] == expected[i]);
+  // A saved run has no training images: no stem initialisation (its checkpoint has it).
+  CHECK_FALSE(scratch_recipe("fast", ImageDataset{}).initialize_weights);
+}
+
 TEST_CASE("A saved ResNet50 run is rebuilt with the recipe its metrics name", "[recipes]") {
   const CifarJob fast = recipe_for_run("resnet50", json::parse(R"({"recipe": "fast", "input_size": 64})"));
-  CHECK(fast.flip_tta);
+  CHECK(fast.tta.flip);
   CHECK(fast.input_size == 64);
   // Runs written before metrics.json had "recipe" were notebook runs.
   const CifarJob old = recipe_for_run("resnet50", json::parse(R"({"input_size": 48})"));
   CHECK(old.recipe == "notebook");
-  CHECK_FALSE(old.flip_tta);
+  CHECK_FALSE(old.tta.flip);
 }

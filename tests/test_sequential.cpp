@@ -8,7 +8,6 @@
 #include "tinynet/layers/flatten.hpp"
 #include "tinynet/layers/relu.hpp"
 #include "tinynet/layers/zero_padding2d.hpp"
-#include "tinynet/model/cifar_resnet.hpp"
 #include "tinynet/model/sequential.hpp"
 
 using namespace tinynet;
@@ -48,20 +47,6 @@ TEST_CASE("Sequential gradients through conv, relu, flatten, dense", "[sequentia
   model.add<Flatten<double>>();
   model.add<Dense<double>>(4);
   tinynet_test::require_gradients_match(model, tinynet_test::random_tensor(Shape{2, 2, 5, 5}, 9));
-}
-
-TEST_CASE("The fast recipe's ResNet: size, scaled logits and gradients", "[sequential][cifar_resnet][gradcheck]") {
-  auto net32 = make_cifar_resnet<float>(32);
-  net32->setup(Shape{3, 32, 32}, 1);
-  CHECK(net32->parameters().size() == 1648362);  // as printed by the recipe's summary
-  CHECK(net32->output_shape() == Shape{10});
-  CHECK(net32->layer(net32->size() - 1).type() == "Rescaling");
-  auto unscaled = make_cifar_resnet<float>(8, 10, 1.0);
-  CHECK(unscaled->layer(unscaled->size() - 1).type() == "Dense");
-
-  auto tiny = make_cifar_resnet<double>(1, 3);
-  tiny->set_training(true);
-  tinynet_test::require_gradients_match(*tiny, tinynet_test::random_tensor(Shape{2, 3, 16, 16}, 10), 1e-5);
 }
 
 TEST_CASE("Sequential reports which layer failed to build", "[sequential]") {

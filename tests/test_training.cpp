@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <sstream>
 
@@ -126,6 +127,68 @@ TEST_CASE("fit logs one plain line per epoch when not on a terminal, and evaluat
   CHECK(e.confusion.total() == 32);
   CHECK(e.predictions.size() == 32);
   CHECK(e.probabilities.size() == 32 * 4);
+
+  // Without a validation set the line leaves the val_* fields out; the history holds NaN.
+  Run no_validation;
+  std::ostringstream quiet_log;
+  options.epochs = 1;
+  options.log = &quiet_log;
+  options.history_prefix.clear();
+  const History alone = no_validation.trainer.fit(loader, nullptr, options);
+  CHECK_THAT(quiet_log.str(), Catch::Contains("Epoch 1/1") && !Catch::Contains("val_"));
+  CHECK(std::isnan(alone.epochs[0].val_accuracy));
+}
+
+TEST_CASE("Test-time augmentation: views, weights, reflected shifts and the averaged softmax", "[training]") {
+  const auto weights = [](const TestTimeAugmentation& tta) {
+    std::vector<double> w;
+    for (const auto& v : test_time_views(tta)) w.push_back(v.weight);
+    return w;
+  };
+  CHECK(weights({}) == std::vector<double>{1.0});
+  CHECK(weights({true, 0}) == std::vector<double>{0.5, 0.5});
+  CHECK(weights({false, 2}) == std::vector<double>{0.5, 0.25, 0.25});
+  CHECK(weights({true, 1}) == std::vector<double>{0.25, 0.25, 0.125, 0.125, 0.125, 0.125});
+  const auto six = test_time_views({true, 1});
+  CHECK((six[0].shift == 0 && !six[0].flip && six[1].flip && six[2].shift == -1 && six[4].shift == 1));
+  CHECK_THROWS_WITH(test_time_views({false, -1}), Catch::Contains("-1"));
+
+  Tensor<float> ramp(Shape{1, 1, 3, 4}), view;  // value 10*y + x
+  for (int y = 0; y < 3; ++y)
+    for (int x = 0; x < 4; ++x) ramp.at(0, 0, y, x) = static_cast<float>(10 * y + x);
+  make_test_time_view(ramp, {1, false, 1}, view);  // in[r(y+1), r(x+1)]: the last row/column reflect
+  CHECK(std::vector<float>(view.begin(), view.end()) ==
+        std::vector<float>{11, 12, 13, 12, 21, 22, 23, 22, 11, 12, 13, 12});
+  make_test_time_view(ramp, {-1, false, 1}, view);  // in[r(y-1), r(x-1)]: the first row/column reflect
+  CHECK(std::vector<float>(view.begin(), view.end()) == std::vector<float>{11, 10, 11, 12, 1, 0, 1, 2, 11, 10, 11, 12});
+  make_test_time_view(ramp, {0, true, 1}, view);  // the mirror
+  CHECK(std::vector<float>(view.begin(), view.end()) == std::vector<float>{3, 2, 1, 0, 13, 12, 11, 10, 23, 22, 21, 20});
+  make_test_time_view(ramp, {1, true, 1}, view);  // shifted, then mirrored
+  CHECK(view.at(0, 0, 0, 0) == 12);
+  CHECK(view.at(0, 0, 2, 3) == 11);
+  CHECK_THROWS_WITH(make_test_time_view(ramp, {3, false, 1}, view), Catch::Contains("3x4"));
+
+  // evaluate() averages the softmax of the six views with those weights.
+  Run run;
+  const ImageDataset data = synthetic_dataset(8, 9);
+  const TestTimeAugmentation tta{true, 1};
+  const Evaluation e = run.trainer.evaluate(data, BatchFormat{}, 8, true, tta);
+  Batch batch;
+  std::vector<std::int64_t> all{0, 1, 2, 3, 4, 5, 6, 7};
+  make_batch(data, all.data(), 8, BatchFormat{}, batch);
+  std::vector<double> expected(8 * 4, 0.0);
+  run.model->set_training(false);
+  for (const auto& v : test_time_views(tta)) {
+    make_test_time_view(batch.images, v, view);
+    const Tensor<float>& logits = run.model->forward(view);
+    for (int n = 0; n < 8; ++n) {
+      double sum = 0;
+      for (int k = 0; k < 4; ++k) sum += std::exp(static_cast<double>(logits[n * 4 + k]));
+      for (int k = 0; k < 4; ++k) expected[n * 4 + k] += v.weight * std::exp(static_cast<double>(logits[n * 4 + k])) / sum;
+    }
+  }
+  REQUIRE(e.probabilities.size() == expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) CHECK(e.probabilities[i] == Approx(expected[i]).epsilon(1e-5));
 }
 
 TEST_CASE("2 + 2 epochs with a resume equal 4 epochs in one go", "[training][checkpoint]") {

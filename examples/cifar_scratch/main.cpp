@@ -12,7 +12,7 @@ using namespace tinynet_examples;
 int main(int argc, char** argv) {
   CommandLine cli("cifar_scratch", "Train a CNN from scratch on CIFAR-10 and report its test accuracy.");
   add_standard_flags(cli, "out/cifar_scratch");
-  cli.option("recipe", "notebook", "notebook (the Keras notebook's CNN and settings) or fast (residual net, one-cycle)");
+  cli.option("recipe", "notebook", "notebook (the Keras notebook's CNN and settings) or fast (whitened CNN after airbench94, one-cycle SGD)");
   cli.parse(argc, argv);
   try {
     tinynet::init_threads_from_env();

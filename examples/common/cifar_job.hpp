@@ -39,7 +39,7 @@ struct CifarJob {
   Preprocessing preprocessing;  // uint8 -> float (train, validation and test alike)
   std::int64_t input_size = 0;  // > 0: images resized to input_size x input_size (tf.image.resize)
   AugmentOptions augment;
-  bool flip_tta = false;     // test-time: average the prediction of the image and its mirror
+  TestTimeAugmentation tta;  // test-time views (mirror, shifts) whose predictions are averaged
   double label_smoothing = 0;
   // Factories; they read the job's final settings (seed, epochs, learning_rate).
   std::function<std::unique_ptr<Sequential<float>>(const CifarJob&)> build;  // unbuilt model
@@ -152,6 +152,7 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& d
   loader_options.augment = job.augment;
   loader_options.format = format;
   BatchLoader loader(split.train, loader_options);
+  const ImageDataset* validation = split.validation.size() > 0 ? &split.validation : nullptr;  // none: --validation 0
 
   CifarJobResult r;
   r.name = job.name;
@@ -166,11 +167,11 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& d
     head.epochs = std::min(job.frozen_epochs, job.epochs);
     job.freeze_base(*model, true);
     std::cout << job.name << ": epochs 1-" << head.epochs << " train the head only (pretrained base frozen)" << std::endl;
-    fit.history = trainer.fit(loader, &split.validation, head);
+    fit.history = trainer.fit(loader, validation, head);
     fit.first_epoch = head.epochs;
   }
   if (job.freeze_base) job.freeze_base(*model, false);
-  r.history = trainer.fit(loader, &split.validation, fit);
+  r.history = trainer.fit(loader, validation, fit);
   for (const auto& e : r.history.epochs) r.train_seconds += e.seconds;
   double training_seconds = 0;  // without validation: images / (images per second)
   for (const auto& e : r.history.epochs)
@@ -178,7 +179,7 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& d
   r.images_per_second = training_seconds > 0 ? split.train.size() * r.history.epochs.size() / training_seconds : 0;
 
   save_checkpoint<float>(job.out_dir + "/model.tnck", *model, nullptr, {});
-  r.test = trainer.evaluate(data.test, format, 256, true, job.flip_tta);
+  r.test = trainer.evaluate(data.test, format, 256, true, job.tta);
   write_job_metrics(job, r, data.test.class_names);
   r.test.confusion.write_csv(job.out_dir + "/confusion.csv", data.test.class_names);
   std::printf("%s: test loss %.4f, %.0f s training, %.0f images/s\n", job.name.c_str(), r.test.loss, r.train_seconds,

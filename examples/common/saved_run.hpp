@@ -26,12 +26,15 @@ struct SavedRun {
 inline bool is_finished_run(const std::string& dir) { return std::filesystem::exists(dir + "/metrics.json"); }
 
 // ensures: the job recipe that produced a run called `name` (its metrics' "recipe";
-// runs written before that field: notebook, fast for fast_resnet).
+// runs written before that field: notebook). Runs of the earlier fast recipe (fast_resnet,
+// a ResNet-9) are refused with a message: that network is no longer built.
 inline CifarJob recipe_for_run(const std::string& name, const json::Value& metrics) {
   const json::Value* recipe = metrics.find("recipe");
-  if (name == "scratch_cnn" || name == "fast_resnet")
+  check(name != "fast_resnet", "run '", name,
+        "' comes from the earlier fast recipe (a ResNet-9 this version no longer builds); train it again");
+  if (name == "scratch_cnn" || name == "fast_cnn")
     return scratch_recipe(name == "scratch_cnn" ? "notebook" : "fast", ImageDataset{});
-  check(name == "resnet50", "unknown run '", name, "' (expected scratch_cnn, fast_resnet or resnet50)");
+  check(name == "resnet50", "unknown run '", name, "' (expected scratch_cnn, fast_cnn or resnet50)");
   ResNet50Settings settings;
   settings.recipe = recipe ? recipe->as_string() : "notebook";
   settings.size = metrics.at("input_size").as_int64();

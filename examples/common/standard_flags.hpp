@@ -6,7 +6,7 @@
 namespace tinynet_examples {
 
 // ensures: --data, --epochs, --batch, --lr, --threads, --workers, --seed, --out, --limit,
-// --device and --resume declared on `cli` (epochs/batch/lr default to the recipe's).
+// --device, --validation and --resume declared on `cli` (epochs/batch/lr default to the recipe's).
 inline void add_standard_flags(CommandLine& cli, const std::string& default_out) {
   cli.option("data", "", "CIFAR-10 folder (binary release or image folder)");
   cli.option("epochs", "", "epochs (default: the recipe's, 15)");
@@ -18,6 +18,7 @@ inline void add_standard_flags(CommandLine& cli, const std::string& default_out)
   cli.option("out", default_out, "output folder (model, history, metrics)");
   cli.option("limit", "0", "use only N training and N/5 test images, evenly over the classes (quick runs)");
   cli.option("device", "cpu", "cpu, or cuda when built with -DTINYNET_WITH_CUDNN=ON");
+  cli.option("validation", "", "fraction of the training set held out for validation, in [0, 1) (default: the recipe's)");
   cli.flag("resume", "continue from <out>/checkpoint.tnck");
 }
 

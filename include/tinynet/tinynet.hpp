@@ -28,11 +28,11 @@
 #include "tinynet/layers/zero_padding2d.hpp"
 #include "tinynet/losses/softmax_cross_entropy.hpp"
 
-#include "tinynet/model/cifar_resnet.hpp"
 #include "tinynet/model/notebook_cnn.hpp"
 #include "tinynet/model/pretrained_resnet50.hpp"
 #include "tinynet/model/resnet50.hpp"
 #include "tinynet/model/sequential.hpp"
+#include "tinynet/model/whitened_cnn.hpp"
 
 #include "tinynet/optim/adam.hpp"
 #include "tinynet/optim/sgd.hpp"
@@ -41,6 +41,7 @@
 #include "tinynet/data/batch_loader.hpp"
 #include "tinynet/data/load_dataset.hpp"
 #include "tinynet/data/normalize.hpp"
+#include "tinynet/data/patch_whitening.hpp"
 #include "tinynet/data/resize.hpp"
 #include "tinynet/data/split.hpp"
 

@@ -1,9 +1,11 @@
 // tinynet/layers/batch_norm.hpp: BatchNorm, as keras.layers.BatchNormalization (channel axis 1).
 //
-// BatchNorm<T>(BatchNormOptions{momentum = 0.99, epsilon = 1e-3, relu = false}). Input
-// [N,C,H,W] (statistics per channel) or [N,F] (per feature). With relu the output is
+// BatchNorm<T>(BatchNormOptions{momentum = 0.99, epsilon = 1e-3, relu = false, scale = true}).
+// Input [N,C,H,W] (statistics per channel) or [N,F] (per feature). With relu the output is
 // max(BN(x), 0): Keras' BatchNormalization followed by a ReLU layer, in one pass each way
-// (Conv -> BN -> ReLU stacks: Bottleneck, the ResNet stems).
+// (Conv -> BN -> ReLU stacks: Bottleneck, the ResNet stems). With scale = false gamma stays
+// 1 (Keras' scale=False): it is still stored, but no optimiser updates it. beta_lr_mult and
+// beta_decay_mult are beta's update multipliers (ParameterSet::set_update_multipliers).
 // Parameters, in this order: "gamma" [C] and "beta" [C] (weights, initialised to 1 and 0),
 // "moving_mean" [C] and "moving_variance" [C] (statistics, initialised to 0 and 1).
 // Modes (Keras 2 in TF2): when training() && trainable() the layer normalises with the
@@ -13,7 +15,10 @@
 // backward() follows the mode of the last forward().
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "tinynet/backend/batch_norm.hpp"
 #include "tinynet/layers/layer.hpp"
@@ -24,24 +29,36 @@ struct BatchNormOptions {
   double momentum = 0.99;
   double epsilon = 1e-3;
   bool relu = false;  // a ReLU fused after the normalisation
+  bool scale = true;  // false: gamma fixed at 1 (not trainable)
+  double beta_lr_mult = 1;     // beta learns at lr * beta_lr_mult
+  double beta_decay_mult = 1;  // and decays with weight_decay * beta_decay_mult
 };
 
 template <class T>
 class BatchNorm : public Layer<T> {
  public:
   // requires: 0 <= momentum <= 1, epsilon > 0.
-  explicit BatchNorm(BatchNormOptions options = {}) : relu_(options.relu) {
+  explicit BatchNorm(BatchNormOptions options = {})
+      : relu_(options.relu),
+        scale_(options.scale),
+        beta_lr_mult_(options.beta_lr_mult),
+        beta_decay_mult_(options.beta_decay_mult) {
     set_momentum(options.momentum);
     set_epsilon(options.epsilon);
   }
 
   std::string type() const override { return "BatchNormalization"; }
   std::string config() const override {
-    return "momentum " + std::to_string(momentum_) + " epsilon " + std::to_string(epsilon_) + (relu_ ? ", relu" : "");
+    return "momentum " + std::to_string(momentum_) + " epsilon " + std::to_string(epsilon_) + (relu_ ? ", relu" : "") +
+           (scale_ ? "" : ", no scale") +
+           (beta_lr_mult_ != 1 || beta_decay_mult_ != 1
+                ? ", beta lr x" + std::to_string(beta_lr_mult_) + " decay x" + std::to_string(beta_decay_mult_)
+                : "");
   }
 
   double momentum() const { return momentum_; }
   bool relu() const { return relu_; }
+  bool scale() const { return scale_; }
   double epsilon() const { return epsilon_; }
   // requires: 0 <= momentum <= 1. ensures: later training steps use it.
   void set_momentum(double momentum) {
@@ -60,6 +77,7 @@ class BatchNorm : public Layer<T> {
     const Shape channels{in[0]};
     this->params_.add("gamma", channels);
     this->params_.add("beta", channels);
+    this->params_.set_update_multipliers("beta", beta_lr_mult_, beta_decay_mult_);
     this->params_.add("moving_mean", channels, ParameterKind::statistic);
     this->params_.add("moving_variance", channels, ParameterKind::statistic);
     return in;
@@ -107,6 +125,15 @@ class BatchNorm : public Layer<T> {
     return grad_input_;
   }
 
+  // ensures: beta's range, and gamma's unless scale() is false (when trainable()).
+  void collect_trainable_ranges(std::int64_t base,
+                                std::vector<std::pair<std::int64_t, std::int64_t>>& out) const override {
+    if (!this->trainable()) return;
+    for (const auto& e : this->params_.entries())
+      if (e.kind == ParameterKind::weight && (scale_ || e.name != "gamma"))
+        out.emplace_back(base + e.offset, e.shape.numel());
+  }
+
   Tensor<T> gamma() const { return this->params_.value(0); }
   Tensor<T> beta() const { return this->params_.value(1); }
   Tensor<T> moving_mean() const { return this->params_.value(2); }
@@ -115,6 +142,8 @@ class BatchNorm : public Layer<T> {
  private:
   double momentum_ = 0.99, epsilon_ = 1e-3;
   bool relu_ = false;
+  bool scale_ = true;
+  double beta_lr_mult_ = 1, beta_decay_mult_ = 1;
   bool used_batch_statistics_ = false;
   Tensor<T> input_, output_, grad_input_;
   Tensor<T> saved_mean_, saved_inv_std_;  // batch statistics of the last training forward

@@ -55,11 +55,10 @@ class Composite : public Layer<T> {
   }
   void collect_trainable_ranges(std::int64_t base,
                                 std::vector<std::pair<std::int64_t, std::int64_t>>& out) const override {
-    std::int64_t offset = base;
-    for (const auto& c : children_) {
-      c->collect_trainable_ranges(offset, out);
-      offset += c->parameters().size();
-    }
+    for_each_child_at(base, [&](const Layer<T>& c, std::int64_t offset) { c.collect_trainable_ranges(offset, out); });
+  }
+  void collect_update_multipliers(std::int64_t base, std::vector<UpdateMultiplier>& out) const override {
+    for_each_child_at(base, [&](const Layer<T>& c, std::int64_t offset) { c.collect_update_multipliers(offset, out); });
   }
 
  protected:
@@ -86,6 +85,16 @@ class Composite : public Layer<T> {
   std::vector<LayerPtr<T>> children_;
 
  private:
+  // ensures: fn(child, offset of the child's parameters in this buffer + base) for each child.
+  template <class Fn>
+  void for_each_child_at(std::int64_t base, Fn fn) const {
+    std::int64_t offset = base;
+    for (const auto& c : children_) {
+      fn(*c, offset);
+      offset += c->parameters().size();
+    }
+  }
+
   void bind_children() {
     std::int64_t offset = 0;
     for (auto& c : children_) {

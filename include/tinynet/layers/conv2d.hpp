@@ -19,6 +19,7 @@ struct Conv2DOptions {
   Padding padding = Padding::same;
   ExplicitPadding amounts{};  // used when padding == Padding::explicit_amounts
   bool use_bias = true;
+  bool identity_init = false;  // initialise filter o < C as the identity on channel o (dirac_identity)
 };
 
 template <class T>
@@ -37,7 +38,8 @@ class Conv2D : public Layer<T> {
   std::string config() const override {
     return std::to_string(filters_) + " " + std::to_string(kernel_h_) + "x" + std::to_string(kernel_w_) + "/" +
            std::to_string(options_.stride_h) + " " + padding_name(options_.padding) +
-           (options_.use_bias ? "" : " no-bias");
+           (options_.use_bias ? "" : " no-bias") +
+           (options_.identity_init ? " identity-init" : "");
   }
 
   Shape build(const Shape& in) override {
@@ -52,6 +54,7 @@ class Conv2D : public Layer<T> {
   void initialize(Rng& rng) override {
     const std::int64_t area = std::int64_t(kernel_h_) * kernel_w_;
     glorot_uniform(kernel(), geometry_.channels * area, filters_ * area, rng);
+    if (options_.identity_init) dirac_identity(kernel());
     if (options_.use_bias) bias().zero();
   }
 

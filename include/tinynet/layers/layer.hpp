@@ -15,6 +15,7 @@
 //                   returns dLoss/dx (an empty tensor when input_grad_needed() is false).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +26,13 @@
 #include "tinynet/layers/parameter_set.hpp"
 
 namespace tinynet {
+
+// A run [offset, offset + count) of a model's parameter buffer whose updates use
+// lr * lr_mult and decoupled decay weight_decay * decay_mult (ParameterSet::set_update_multipliers).
+struct UpdateMultiplier {
+  std::int64_t offset, count;
+  double lr_mult, decay_mult;
+};
 
 template <class T>
 class Layer {
@@ -76,6 +84,12 @@ class Layer {
     if (!trainable_) return;
     for (const auto& e : params_.entries())
       if (e.kind == ParameterKind::weight) out.emplace_back(base + e.offset, e.shape.numel());
+  }
+  // ensures: the runs of the parameter buffer with multipliers other than 1 (ascending).
+  virtual void collect_update_multipliers(std::int64_t base, std::vector<UpdateMultiplier>& out) const {
+    for (const auto& e : params_.entries())
+      if (e.kind == ParameterKind::weight && (e.lr_mult != 1 || e.decay_mult != 1))
+        out.push_back({base + e.offset, e.shape.numel(), e.lr_mult, e.decay_mult});
   }
 
   // ensures: (name, generator) of every random generator whose state a checkpoint must

@@ -6,8 +6,12 @@
 // view into both. Optimizers, checkpoints and device copies work on the flat
 // buffers; layers work on the views. A model binds every layer's set into one
 // model-wide buffer (bind()), so a whole network is a single allocation.
+// Each weight may carry Caffe-style update multipliers (lr_mult, decay_mult; PyTorch's
+// per-parameter-group lr and weight_decay): the optimizer steps it with learning rate
+// lr * lr_mult and decoupled decay weight_decay * decay_mult.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -31,6 +35,8 @@ class ParameterSet {
     Shape shape;
     std::int64_t offset;
     ParameterKind kind;
+    double lr_mult = 1;     // learning-rate multiplier
+    double decay_mult = 1;  // weight-decay multiplier
   };
 
   // requires: a name unique in this set. ensures: a zero-filled entry appended (the
@@ -39,6 +45,19 @@ class ParameterSet {
     for (const auto& e : entries_) check(e.name != name, "ParameterSet: duplicate parameter name '", name, "'");
     entries_.push_back({name, shape, size(), kind});
     return static_cast<int>(entries_.size()) - 1;
+  }
+
+  // requires: `name` a weight entry; finite multipliers, lr_mult >= 0, decay_mult >= 0 (all
+  // checked). ensures: the optimizers update that entry with lr * lr_mult and decoupled
+  // decay weight_decay * decay_mult (collected by Layer::collect_update_multipliers()).
+  void set_update_multipliers(const std::string& name, double lr_mult, double decay_mult) {
+    Entry& e = entries_[static_cast<std::size_t>(find(name))];
+    check(e.kind == ParameterKind::weight, "ParameterSet: '", name, "' is a statistic, not a weight; it has no updates");
+    check(std::isfinite(lr_mult) && lr_mult >= 0 && std::isfinite(decay_mult) && decay_mult >= 0,
+          "ParameterSet: update multipliers of '", name, "' must be finite and >= 0, got lr_mult ", lr_mult,
+          " decay_mult ", decay_mult);
+    e.lr_mult = lr_mult;
+    e.decay_mult = decay_mult;
   }
 
   // ensures: entries removed, buffers released.

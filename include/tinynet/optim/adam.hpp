@@ -47,16 +47,18 @@ class Adam : public Optimizer<T> {
   double epsilon() const { return options_.epsilon; }
 
  protected:
-  void apply(Tensor<T>& values, const Tensor<T>& grads, const typename Optimizer<T>::Ranges& ranges) override {
+  void apply(Tensor<T>& values, const Tensor<T>& grads, const typename Optimizer<T>::Segments& segments) override {
     const double t = static_cast<double>(this->iterations());
-    const double lr = this->learning_rate();
-    const AdamCoefficients<T> coefficients{
-        static_cast<T>(options_.beta1), static_cast<T>(options_.beta2),
-        static_cast<T>(lr * std::sqrt(1 - std::pow(options_.beta2, t)) / (1 - std::pow(options_.beta1, t))),
-        static_cast<T>(options_.epsilon), static_cast<T>(lr * this->weight_decay())};
+    const double bias_correction = std::sqrt(1 - std::pow(options_.beta2, t)) / (1 - std::pow(options_.beta1, t));
     Tensor<T>& m = this->state_tensor(0);
     Tensor<T>& v = this->state_tensor(1);
-    for (const auto& range : ranges) adam_update(values, grads, m, v, range.first, range.second, coefficients);
+    for (const auto& s : segments) {
+      const double lr = this->learning_rate() * s.lr_mult;
+      const AdamCoefficients<T> coefficients{static_cast<T>(options_.beta1), static_cast<T>(options_.beta2),
+                                             static_cast<T>(lr * bias_correction), static_cast<T>(options_.epsilon),
+                                             static_cast<T>(lr * this->weight_decay() * s.decay_mult)};
+      adam_update(values, grads, m, v, s.offset, s.count, coefficients);
+    }
   }
 
  private:

@@ -15,8 +15,12 @@
 // count; restoring both and stepping continues exactly like an uninterrupted run.
 // Weight decay is decoupled (as in PyTorch's AdamW/SGDW and Keras' weight_decay):
 // p <- p - lr * weight_decay * p on the same ranges, before the gradient update.
+// Update multipliers (Caffe's lr_mult / decay_mult, PyTorch's parameter groups) scale both
+// for parts of the buffer: a model's collect_update_multipliers() names them (e.g. the
+// BatchNorm biases of the fast recipe's network learn at 64x the rate).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -40,23 +44,30 @@ class Optimizer {
   const std::string& name() const { return name_; }
 
   // requires: values.numel() == grads.numel(); ranges in ascending order, disjoint, inside
-  // the buffer; state tensors empty or of values' size (all checked, before any change).
+  // the buffer; multipliers likewise ascending and disjoint; state tensors empty or of
+  // values' size (all checked, before any change).
   // ensures: iterations() incremented; the elements in `ranges` (and the state there)
-  // updated; every other element of values and of the state untouched.
-  void step(Tensor<T>& values, const Tensor<T>& grads, const Ranges& ranges) {
+  // updated, those inside a multiplier's run with lr * lr_mult and decay * decay_mult;
+  // every other element of values and of the state untouched.
+  void step(Tensor<T>& values, const Tensor<T>& grads, const Ranges& ranges,
+            const std::vector<UpdateMultiplier>& multipliers = {}) {
     check(values.numel() == grads.numel(), name_, "::step: values hold ", values.numel(), " elements but grads hold ",
           grads.numel());
     merge_ranges(values.numel(), ranges);
+    split_by_multipliers(multipliers);
     prepare_state(values);
     ++iterations_;
-    apply(values, grads, merged_ranges_);
+    apply(values, grads, segments_);
   }
   // ensures: one step on model.parameters() over the model's trainable ranges (those of
-  // Sequential::trainable_ranges()). Allocates nothing once the model is stable.
+  // Sequential::trainable_ranges()) with its update multipliers. Allocates nothing once the
+  // model is stable.
   void step(Layer<T>& model) {
     model_ranges_.clear();
     model.collect_trainable_ranges(0, model_ranges_);
-    step(model.parameters().values(), model.parameters().grads(), model_ranges_);
+    model_multipliers_.clear();
+    model.collect_update_multipliers(0, model_multipliers_);
+    step(model.parameters().values(), model.parameters().grads(), model_ranges_, model_multipliers_);
   }
 
   double learning_rate() const { return learning_rate_; }
@@ -100,9 +111,17 @@ class Optimizer {
     for (const auto& s : state_names) state_.emplace_back(s, Tensor<T>());
   }
 
-  // requires: ranges validated, ascending, disjoint and not adjacent; state tensors sized like
-  // values; iterations() already counts this step. ensures: the update applied on `ranges`.
-  virtual void apply(Tensor<T>& values, const Tensor<T>& grads, const Ranges& ranges) = 0;
+  // A run of elements updated with the same multipliers.
+  struct Segment {
+    std::int64_t offset, count;
+    double lr_mult, decay_mult;
+  };
+  using Segments = std::vector<Segment>;
+
+  // requires: segments validated, ascending and disjoint; state tensors sized like values;
+  // iterations() already counts this step. ensures: the update applied on each segment with
+  // learning_rate() * lr_mult and weight_decay() * decay_mult.
+  virtual void apply(Tensor<T>& values, const Tensor<T>& grads, const Segments& segments) = 0;
 
   // ensures: the i-th state tensor (in the order of the constructor's state_names).
   Tensor<T>& state_tensor(std::size_t i) { return state_[i].second; }
@@ -129,6 +148,36 @@ class Optimizer {
     }
   }
 
+  // requires: merged_ranges_ set. ensures: segments_ covers merged_ranges_ exactly, cut where
+  // a multiplier's run starts or ends, each piece with its run's multipliers (else 1, 1);
+  // an Error naming the bad multiplier run when they are not ascending and disjoint.
+  void split_by_multipliers(const std::vector<UpdateMultiplier>& multipliers) {
+    for (std::size_t i = 1; i < multipliers.size(); ++i)
+      check(multipliers[i].offset >= multipliers[i - 1].offset + multipliers[i - 1].count, name_,
+            "::step: multiplier run ", i, " at ", multipliers[i].offset, " overlaps or precedes the previous one");
+    segments_.clear();
+    std::size_t m = 0;
+    for (const auto& range : merged_ranges_) {
+      std::int64_t at = range.first;
+      const std::int64_t end = range.first + range.second;
+      while (at < end) {
+        while (m < multipliers.size() && multipliers[m].offset + multipliers[m].count <= at) ++m;
+        if (m == multipliers.size() || multipliers[m].offset >= end) {
+          segments_.push_back({at, end - at, 1, 1});
+          break;
+        }
+        const UpdateMultiplier& run = multipliers[m];
+        if (run.offset > at) {
+          segments_.push_back({at, run.offset - at, 1, 1});
+          at = run.offset;
+        }
+        const std::int64_t stop = std::min(end, run.offset + run.count);
+        segments_.push_back({at, stop - at, run.lr_mult, run.decay_mult});
+        at = stop;
+      }
+    }
+  }
+
   // ensures: every state tensor holds values.numel() elements (zero-filled when it was empty).
   void prepare_state(const Tensor<T>& values) {
     for (auto& s : state_) {
@@ -146,6 +195,8 @@ class Optimizer {
   std::int64_t iterations_ = 0;
   std::vector<std::pair<std::string, Tensor<T>>> state_;
   Ranges merged_ranges_, model_ranges_;  // reused every step
+  std::vector<UpdateMultiplier> model_multipliers_;
+  Segments segments_;
 };
 
 }  // namespace tinynet

@@ -41,12 +41,15 @@ class SGD : public Optimizer<T> {
   bool nesterov() const { return options_.nesterov; }
 
  protected:
-  void apply(Tensor<T>& values, const Tensor<T>& grads, const typename Optimizer<T>::Ranges& ranges) override {
-    const double lr = this->learning_rate();
-    const SgdCoefficients<T> coefficients{static_cast<T>(lr), static_cast<T>(options_.momentum),
-                                          static_cast<T>(lr * this->weight_decay()), options_.nesterov};
+  void apply(Tensor<T>& values, const Tensor<T>& grads, const typename Optimizer<T>::Segments& segments) override {
     Tensor<T>* velocity = options_.momentum > 0 ? &this->state_tensor(0) : nullptr;
-    for (const auto& range : ranges) sgd_update(values, grads, velocity, range.first, range.second, coefficients);
+    for (const auto& s : segments) {
+      const double lr = this->learning_rate() * s.lr_mult;
+      const SgdCoefficients<T> coefficients{static_cast<T>(lr), static_cast<T>(options_.momentum),
+                                            static_cast<T>(lr * this->weight_decay() * s.decay_mult),
+                                            options_.nesterov};
+      sgd_update(values, grads, velocity, s.offset, s.count, coefficients);
+    }
   }
 
  private:

@@ -11,9 +11,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <functional>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tinynet/core/random.hpp"
@@ -76,7 +78,8 @@ inline void check_gradient(const std::function<double()>& f, Tensor<double> x, c
 
 // requires: layer built for x's sample shape and initialised. `before_forward` (optional)
 // runs before every forward pass, e.g. to re-seed a Dropout layer.
-// ensures: the worst relative error over dL/dx and every trainable parameter.
+// ensures: the worst relative error over dL/dx and every trainable parameter (those in the
+// layer's collect_trainable_ranges(): frozen sub-layers and BatchNorm's fixed scale are left out).
 inline GradientCheckResult check_layer_gradients(Layer<double>& layer, const Tensor<double>& x,
                                                  const GradientCheckOptions& options = {},
                                                  const std::function<void()>& before_forward = {}) {
@@ -100,14 +103,17 @@ inline GradientCheckResult check_layer_gradients(Layer<double>& layer, const Ten
 
   GradientCheckResult result;
   if (layer.input_grad_needed()) check_gradient(f, input, dx, "input", options, result);
-  if (layer.trainable()) {
-    const auto& ps = layer.parameters();
-    for (std::size_t e = 0; e < ps.entries().size(); ++e) {
-      const auto& entry = ps.entries()[e];
-      if (entry.kind != ParameterKind::weight) continue;
-      check_gradient(f, ps.value(static_cast<int>(e)), dparams.view(entry.offset, entry.shape), entry.name, options,
-                     result);
-    }
+  std::vector<std::pair<std::int64_t, std::int64_t>> trainable;  // frozen sub-layers are left out
+  layer.collect_trainable_ranges(0, trainable);
+  const auto& ps = layer.parameters();
+  for (std::size_t e = 0; e < ps.entries().size(); ++e) {
+    const auto& entry = ps.entries()[e];
+    const bool updated = std::any_of(trainable.begin(), trainable.end(), [&](const auto& range) {
+      return entry.offset >= range.first && entry.offset + entry.shape.numel() <= range.first + range.second;
+    });
+    if (!updated) continue;
+    check_gradient(f, ps.value(static_cast<int>(e)), dparams.view(entry.offset, entry.shape), entry.name, options,
+                   result);
   }
   return result;
 }

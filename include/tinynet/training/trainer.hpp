@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <limits>
@@ -32,6 +33,7 @@
 #include "tinynet/training/lr_schedule.hpp"
 #include "tinynet/training/metrics.hpp"
 #include "tinynet/training/progress.hpp"
+#include "tinynet/training/test_time_augmentation.hpp"
 
 namespace tinynet {
 
@@ -114,9 +116,9 @@ class Trainer {
   }
 
   // ensures: loss, accuracy, confusion matrix and per-sample predictions over `data`
-  // (eval mode; with `flip_tta` the softmax of the image and its mirror are averaged).
+  // (eval mode; the softmax averaged over the views of `tta`, see test_time_augmentation.hpp).
   Evaluation evaluate(const ImageDataset& data, const BatchFormat& format, std::int64_t batch_size = 256,
-                      bool keep_outputs = true, bool flip_tta = false) {
+                      bool keep_outputs = true, const TestTimeAugmentation& tta = {}) {
     check(batch_size >= 1, "evaluate: batch size must be >= 1, got ", batch_size);
     const auto start = std::chrono::steady_clock::now();
     model_.set_training(false);
@@ -132,7 +134,7 @@ class Trainer {
       indices.resize(count);
       for (std::int64_t k = 0; k < count; ++k) indices[k] = first + k;
       make_batch(data, indices.data(), count, format, batch);
-      const Tensor<T>& probs = probabilities(batch, flip_tta);
+      const Tensor<T>& probs = probabilities(batch, tta);
       check(probs.dim(1) == K, "evaluate: the model gives ", probs.dim(1), " outputs but the dataset has ", K,
             " classes");
       for (std::int64_t k = 0; k < count; ++k) {
@@ -153,15 +155,21 @@ class Trainer {
     return ev;
   }
 
-  // requires: batch.images shaped for the model. ensures: softmax outputs [B, K] (eval mode).
-  const Tensor<T>& probabilities(const Batch& batch, bool flip_tta = false) {
+  // requires: batch.images shaped for the model. ensures: softmax outputs [B, K] (eval
+  // mode), averaged over the views of `tta` with their weights.
+  const Tensor<T>& probabilities(const Batch& batch, const TestTimeAugmentation& tta = {}) {
     model_.set_training(false);
-    softmax_of_model(batch.images, probs_);
-    if (flip_tta) {
-      flipped_.resize(batch.images.shape());
-      flip_horizontally(batch.images, flipped_);
-      softmax_of_model(flipped_, probs_flipped_);
-      for (std::int64_t i = 0; i < probs_.numel(); ++i) probs_[i] = (probs_[i] + probs_flipped_[i]) / T(2);
+    const std::vector<TestTimeView> views = test_time_views(tta);
+    if (views.size() == 1) {
+      softmax_of_model(batch.images, probs_);
+      return probs_;
+    }
+    for (std::size_t v = 0; v < views.size(); ++v) {
+      make_test_time_view(batch.images, views[v], view_);
+      softmax_of_model(view_, view_probs_);
+      if (v == 0) probs_.resize(view_probs_.shape()), probs_.zero();
+      const T weight = static_cast<T>(views[v].weight);
+      for (std::int64_t i = 0; i < probs_.numel(); ++i) probs_[i] += weight * view_probs_[i];
     }
     return probs_;
   }
@@ -244,12 +252,6 @@ class Trainer {
     return host_output_;
   }
 
-  static void flip_horizontally(const Tensor<T>& in, Tensor<T>& out) {
-    const std::int64_t rows = in.numel() / in.dim(3), W = in.dim(3);
-    for (std::int64_t r = 0; r < rows; ++r)
-      std::reverse_copy(in.data() + r * W, in.data() + (r + 1) * W, out.data() + r * W);
-  }
-
   CheckpointExtras extras(int epochs_done, const FitOptions& options) const {
     CheckpointExtras e;
     e.epoch = epochs_done;
@@ -258,13 +260,17 @@ class Trainer {
     return e;
   }
 
+  // ensures: the epoch's one-line summary (without val_* when there was no validation set).
   static std::string epoch_line(const EpochRecord& r, int epochs) {
+    char validation[96] = "";
+    if (!std::isnan(r.val_loss))
+      std::snprintf(validation, sizeof validation, " - val_loss: %.4f - val_accuracy: %.4f", r.val_loss,
+                    r.val_accuracy);
     char line[320];
     std::snprintf(line, sizeof line,
-                  "Epoch %d/%d - %.0fs - loss: %.4f - accuracy: %.4f - val_loss: %.4f - val_accuracy: %.4f - lr: %.3g"
-                  " - %.0f img/s - data wait %.1f%%",
-                  r.epoch, epochs, r.seconds, r.train_loss, r.train_accuracy, r.val_loss, r.val_accuracy,
-                  r.learning_rate, r.images_per_second, r.seconds > 0 ? 100 * r.data_wait_seconds / r.seconds : 0.0);
+                  "Epoch %d/%d - %.0fs - loss: %.4f - accuracy: %.4f%s - lr: %.3g - %.0f img/s - data wait %.1f%%",
+                  r.epoch, epochs, r.seconds, r.train_loss, r.train_accuracy, validation, r.learning_rate,
+                  r.images_per_second, r.seconds > 0 ? 100 * r.data_wait_seconds / r.seconds : 0.0);
     return line;
   }
 
@@ -272,7 +278,7 @@ class Trainer {
   SoftmaxCrossEntropy<T>& loss_;
   Optimizer<T>& optimizer_;
   LrSchedule& schedule_;
-  Tensor<T> probs_, probs_flipped_, flipped_;
+  Tensor<T> probs_, view_probs_, view_;  // test-time views and their softmax
   Tensor<T> device_input_, host_output_;  // transfers when the model lives on a GPU
 };
 
