@@ -130,7 +130,7 @@ void run(const tinynet_examples::CommandLine& cli) {
 int main(int argc, char** argv) {
   tinynet_examples::CommandLine cli("tinynet_train_bench",
                                     "Images per second of a full training step and of inference");
-  cli.option("model", "scratch", "scratch (notebook CNN), fast (the fast recipe's ResNet) or resnet50 (with the GAP-256-10 head)");
+  cli.option("model", "scratch", "scratch (notebook CNN), fast (the fast recipe's whitened CNN) or resnet50 (with the GAP-256-10 head)");
   cli.option("phase", "both", "train, infer or both");
   cli.option("batch", "64", "training batch size");
   cli.option("infer-batch", "256", "inference batch size");
