@@ -165,9 +165,13 @@ class Trainer {
       return probs_;
     }
     for (std::size_t v = 0; v < views.size(); ++v) {
-      make_test_time_view(batch.images, views[v], view_);
-      softmax_of_model(view_, view_probs_);
-      if (v == 0) probs_.resize(view_probs_.shape()), probs_.zero();
+      const bool as_is = views[v].shift == 0 && !views[v].flip;  // the image itself: no copy
+      if (!as_is) make_test_time_view(batch.images, views[v], view_);
+      softmax_of_model(as_is ? batch.images : view_, view_probs_);
+      if (v == 0) {
+        probs_.resize(view_probs_.shape());
+        probs_.zero();
+      }
       const T weight = static_cast<T>(views[v].weight);
       for (std::int64_t i = 0; i < probs_.numel(); ++i) probs_[i] += weight * view_probs_[i];
     }
