@@ -397,7 +397,7 @@ TEMPLATE_TEST_CASE("backend: softmax cross-entropy matches the CPU", "[backend][
   check_close("loss class dlogits", cpu_loss.backward(), cuda_loss.backward(), tol);
 }
 
-TEMPLATE_TEST_CASE("backend: Adam and SGD updates match the CPU on a range", "[backend][optimizer]", float, double) {
+TEMPLATE_TEST_CASE("backend: Adam and SGD updates and Lookahead's synchronisation match the CPU on a range", "[backend][optimizer]", float, double) {
   SKIP_WITHOUT_CUDA();
   using T = TestType;
   const double tol = tolerance<T>(1e-6, 1e-12);
@@ -432,6 +432,12 @@ TEMPLATE_TEST_CASE("backend: Adam and SGD updates match the CPU on a range", "[b
     check_close("sgd values", q, gq, tol);
     if (variant) check_close("sgd velocity", velocity, gvelocity, tol);
   }
+
+  Tensor<T> fast = random_tensor<T>(s, 80), slow = p0.clone(), gfast = on_cuda(fast), gslow = on_cuda(p0);
+  lookahead_sync(fast, slow, offset, count, T(0.75));
+  lookahead_sync(gfast, gslow, offset, count, T(0.75));
+  check_close("lookahead slow", slow, gslow, tol);
+  check_close("lookahead values", fast, gfast, tol);
 }
 
 TEMPLATE_TEST_CASE("backend: dropout draws the CPU's mask from the same generator", "[backend][dropout]", float,

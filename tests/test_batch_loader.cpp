@@ -172,6 +172,47 @@ TEST_CASE("BatchLoader: sample p of epoch e is augmented with Rng(derive_seed({s
   }
 }
 
+TEST_CASE("BatchLoader: alternate_flips mirrors each image in every other epoch", "[batch_loader][augment]") {
+  const std::int64_t n = 64, per = 3 * 8 * 8;
+  const ImageDataset data = numbered_dataset(n, 3, 8, 8);
+  BatchLoaderOptions o;
+  o.batch_size = 10;
+  o.seed = 99;
+  o.augment.horizontal_flip = true;
+  o.augment.alternate_flips = true;
+  BatchLoader loader(data, o);
+  std::vector<std::vector<bool>> mirrored(4, std::vector<bool>(n));
+  std::vector<float> original(per);
+  for (int epoch = 0; epoch < 4; ++epoch) {
+    const EpochRecord e = run_epoch(loader, epoch);
+    REQUIRE(static_cast<std::int64_t>(e.indices.size()) == n);
+    for (std::int64_t p = 0; p < n; ++p) {
+      const std::int64_t i = e.indices[p];
+      convert_unit_range(data, &i, 1, original.data());
+      const float* image = e.pixels.data() + p * per;
+      bool as_is = true, flipped = true;
+      for (std::int64_t k = 0; k < per; ++k) {
+        const std::int64_t col = k % 8;
+        as_is = as_is && image[k] == original[k];
+        flipped = flipped && image[k] == original[k - col + 7 - col];
+      }
+      REQUIRE(as_is != flipped);  // exactly one of the two (the pattern is not symmetric)
+      mirrored[epoch][i] = flipped;
+      CHECK(flipped == alternating_flip(o.seed, i, epoch));
+    }
+  }
+  const auto count = std::count(mirrored[0].begin(), mirrored[0].end(), true);
+  CHECK(count > n / 4);  // a coin per image in the first epoch
+  CHECK(count < 3 * n / 4);
+  for (std::int64_t i = 0; i < n; ++i) {
+    CHECK(mirrored[1][i] != mirrored[0][i]);
+    CHECK(mirrored[2][i] == mirrored[0][i]);
+    CHECK(mirrored[3][i] == mirrored[1][i]);
+  }
+  o.augment.horizontal_flip = false;
+  CHECK_THROWS_WITH(BatchLoader(data, o), Catch::Contains("alternate_flips needs horizontal_flip"));
+}
+
 TEST_CASE("BatchLoader: the consumer's waiting time is measured per epoch", "[batch_loader]") {
   const ImageDataset data = numbered_dataset(12);
   BatchLoaderOptions o;

@@ -373,6 +373,78 @@ TEST_CASE("Restoring state and iterations continues exactly like an uninterrupte
   }
 }
 
+TEST_CASE("Lookahead: every k steps slow += (1 - d)(p - slow), p = slow; the last step too", "[optim][lookahead]") {
+  // SGD without momentum, lr 0.1, gradient 1 on element 0 (element 1 is outside the range).
+  // every 2, decay 0.5, power 1, 5 steps: d = 0.5 * t / 5 at t = 2, 4 and the last step 5.
+  SGD<double> sgd(SgdOptions{0.1});
+  sgd.enable_lookahead(LookaheadOptions{2, 0.5, 1, 5});
+  Tensor<double> p(Shape{2}, {1.0, 0.3}), g(Shape{2}, {1.0, 1.0});
+  double fast = 1.0, slow = 1.0;  // the slow copy starts as the weights before the first step
+  for (int t = 1; t <= 5; ++t) {
+    sgd.step(p, g, Ranges{{0, 1}});
+    fast -= 0.1;
+    if (t % 2 == 0 || t == 5) {
+      const double d = 0.5 * t / 5.0;
+      slow += (1 - d) * (fast - slow);
+      fast = slow;
+    }
+    INFO("step " << t);
+    CHECK(p[0] == exactly(fast));
+    CHECK(p[1] == 0.3);  // equal to its slow copy: untouched, bit for bit
+  }
+  const auto state = sgd.state();
+  REQUIRE(state.size() == 1);
+  CHECK(state[0].first == "slow_weights");
+  CHECK((*state[0].second)[0] == exactly(slow));
+  CHECK(sgd.lookahead().total_steps == 5);
+}
+
+TEST_CASE("Lookahead with momentum resumes exactly from its saved slow copy", "[optim][lookahead][checkpoint]") {
+  const Tensor<double> target = random_tensor(Shape{5}, 31), start = random_tensor(Shape{5}, 32);
+  const auto make = [] {
+    auto sgd = std::make_unique<SGD<double>>(SgdOptions{0.05, 0.85, true, 0.01});
+    sgd->enable_lookahead(LookaheadOptions{3, 0.8, 2, 10});
+    return sgd;
+  };
+  auto run = [&](Optimizer<double>& optimizer, Tensor<double>& p, int steps) {
+    Tensor<double> g(p.shape());
+    for (int s = 0; s < steps; ++s) {
+      for (int i = 0; i < 5; ++i) g[i] = 2 * (p[i] - target[i]);
+      optimizer.step(p, g, Ranges{{0, 5}});
+    }
+  };
+  auto uninterrupted = make();
+  Tensor<double> p_full = start.clone();
+  run(*uninterrupted, p_full, 10);
+
+  auto first = make();
+  Tensor<double> p_resumed = start.clone();
+  run(*first, p_resumed, 4);  // stops between synchronisations: the slow copy differs from p
+  auto resumed = make();
+  REQUIRE(resumed->state().size() == 2);  // velocity, slow_weights
+  for (std::size_t i = 0; i < 2; ++i) *resumed->state()[i].second = first->state()[i].second->clone();
+  resumed->set_iterations(first->iterations());
+  run(*resumed, p_resumed, 6);
+  for (int i = 0; i < 5; ++i) CHECK(p_resumed[i] == p_full[i]);  // bit-identical
+
+  auto plain = std::make_unique<SGD<double>>(SgdOptions{0.05, 0.85, true, 0.01});
+  Tensor<double> p_plain = start.clone();
+  run(*plain, p_plain, 10);
+  CHECK(p_plain[0] != p_full[0]);  // the averaging changed the trajectory
+}
+
+TEST_CASE("Lookahead refuses bad options and a late start", "[optim][lookahead]") {
+  SGD<double> sgd(SgdOptions{0.1});
+  CHECK_THROWS_WITH(sgd.enable_lookahead(LookaheadOptions{0, 0.5, 1, 10}), Catch::Contains("every >= 1"));
+  CHECK_THROWS_WITH(sgd.enable_lookahead(LookaheadOptions{5, 0.5, 1, 0}), Catch::Contains("total_steps"));
+  CHECK_THROWS_WITH(sgd.enable_lookahead(LookaheadOptions{5, 1.5, 1, 10}), Catch::Contains("decay") &&
+                                                                              Catch::Contains("1.5"));
+  CHECK(sgd.state().empty());
+  Tensor<double> p(Shape{2}), g(Shape{2});
+  sgd.step(p, g, Ranges{{0, 2}});
+  CHECK_THROWS_WITH(sgd.enable_lookahead(LookaheadOptions{5, 0.5, 1, 10}), Catch::Contains("before the first step"));
+}
+
 TEST_CASE("Optimizers reject bad buffers, ranges, state and options with clear messages", "[optim]") {
   Adam<double> adam;
   Tensor<double> p(Shape{8}), g(Shape{8});

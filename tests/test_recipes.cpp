@@ -2,6 +2,8 @@
 // its recipe again (examples/common/saved_run.hpp).
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include "common/recipes.hpp"
 #include "common/saved_run.hpp"
 
@@ -56,10 +58,14 @@ TEST_CASE("Scratch fast recipe: the whitened CNN, its stem whitened from the tra
   CHECK(job.batch_size == 1024);
   CHECK(job.augment.crop_padding == 2);
   CHECK(job.augment.cutout_size == 0);
+  CHECK(job.augment.alternate_flips);
+  REQUIRE(job.lookahead);
+  CHECK(job.lookahead->every == 5);
+  CHECK(job.lookahead->decay == Approx(std::pow(0.95, 5)));
   CHECK(job.label_smoothing == Approx(0.2));
   CHECK(job.tta.flip);
   CHECK(job.tta.translate == 1);
-  CHECK(job.epochs == 14);
+  CHECK(job.epochs == 15);
   CHECK(job.validation_fraction == 0);  // all 50,000 training images
   CHECK(job.preprocessing.kind == Preprocessing::Kind::standardize);
   auto schedule = job.make_schedule(job);

@@ -10,6 +10,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "tinynet/core/threading.hpp"
@@ -41,6 +42,7 @@ struct CifarJob {
   AugmentOptions augment;
   TestTimeAugmentation tta;  // test-time views (mirror, shifts) whose predictions are averaged
   double label_smoothing = 0;
+  std::optional<LookaheadOptions> lookahead;  // slow-weight averaging (total_steps: set by the run)
   // Factories; they read the job's final settings (seed, epochs, learning_rate).
   std::function<std::unique_ptr<Sequential<float>>(const CifarJob&)> build;  // unbuilt model
   std::function<void(Sequential<float>&)> initialize_weights;  // optional: pretrained weights (fresh runs)
@@ -123,7 +125,19 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& d
   const BatchFormat format = job_format(job);
   const Shape sample = format.sample_shape(data.train.sample_shape(), job.name.c_str());
   model->setup(sample, job.seed);
+  BatchLoaderOptions loader_options;
+  loader_options.batch_size = job.batch_size;
+  loader_options.seed = job.seed;
+  loader_options.workers = job.workers;
+  loader_options.augment = job.augment;
+  loader_options.format = format;
+  BatchLoader loader(split.train, loader_options);
   auto optimizer = job.make_optimizer(job);
+  if (job.lookahead) {
+    LookaheadOptions lookahead = *job.lookahead;
+    lookahead.total_steps = loader.batches_per_epoch() * job.epochs;
+    optimizer->enable_lookahead(lookahead);
+  }
   auto schedule = job.make_schedule(job);
   SoftmaxCrossEntropy<float> loss(job.label_smoothing);
   Trainer<float> trainer(*model, loss, *optimizer, *schedule);
@@ -145,13 +159,6 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& d
   }
   model->summary(std::cout);
 
-  BatchLoaderOptions loader_options;
-  loader_options.batch_size = job.batch_size;
-  loader_options.seed = job.seed;
-  loader_options.workers = job.workers;
-  loader_options.augment = job.augment;
-  loader_options.format = format;
-  BatchLoader loader(split.train, loader_options);
   const ImageDataset* validation = split.validation.size() > 0 ? &split.validation : nullptr;  // none: --validation 0
 
   CifarJobResult r;

@@ -4,6 +4,8 @@
 //              of the flat parameter buffer `values` and its moment buffers m and v.
 // sgd_update:  one SGD step (optional momentum / Nesterov, decoupled weight decay) on the same
 //              kind of range; velocity == nullptr means no momentum.
+// lookahead_sync: Lookahead's synchronisation of the fast weights `values` with the slow
+//              copy `slow` on such a range: slow += (1 - decay) * (values - slow); values = slow.
 // The formulas are in backend/cpu/optimizer_update.hpp next to the coefficient structs.
 #pragma once
 
@@ -47,6 +49,16 @@ void sgd_update(Tensor<T>& values, const Tensor<T>& grads, Tensor<T>* velocity, 
   if (common_device("sgd_update", {values.device(), grads.device(), moving.device()}) == Device::cuda)
     TINYNET_ON_CUDA(cudnn::sgd_update(values, grads, velocity, offset, count, coefficients));
   cpu::sgd_update(values, grads, velocity, offset, count, coefficients);
+}
+
+// requires: both tensors on one device, each holding at least offset + count elements (checked);
+// 0 <= decay <= 1.
+template <class T>
+void lookahead_sync(Tensor<T>& values, Tensor<T>& slow, std::int64_t offset, std::int64_t count, T decay) {
+  check_update_range("lookahead_sync", offset, count, {values.numel(), slow.numel()});
+  if (common_device("lookahead_sync", {values.device(), slow.device()}) == Device::cuda)
+    TINYNET_ON_CUDA(cudnn::lookahead_sync(values, slow, offset, count, decay));
+  cpu::lookahead_sync(values, slow, offset, count, decay);
 }
 
 }  // namespace tinynet

@@ -48,6 +48,9 @@ struct AugmentOptions {
   double width_shift_range = 0;   // fraction of the width when < 1, else pixels
   double height_shift_range = 0;  // fraction of the height when < 1, else pixels
   bool horizontal_flip = false;
+  bool alternate_flips = false;   // with horizontal_flip, in a BatchLoader: each image mirrored in
+                                  // every other epoch, from a seeded coin per image (airbench);
+                                  // Augmenter::draw() alone still flips at random
   FillMode fill_mode = FillMode::nearest;
   float cval = 0;                 // the fill value of FillMode::constant
   int crop_padding = 0;           // random crop after zero padding by this many pixels
@@ -78,6 +81,8 @@ class Augmenter {
     check(range_ok(options.width_shift_range) && range_ok(options.height_shift_range),
           "Augmenter: shift ranges must be finite and >= 0, got width ", options.width_shift_range, ", height ",
           options.height_shift_range);
+    check(!options.alternate_flips || options.horizontal_flip,
+          "Augmenter: alternate_flips needs horizontal_flip (it decides which epochs mirror an image)");
     check(options.crop_padding >= 0, "Augmenter: crop_padding must be >= 0, got ", options.crop_padding);
     check(options.cutout_size >= 0, "Augmenter: cutout_size must be >= 0, got ", options.cutout_size);
     check(std::isfinite(options.cval), "Augmenter: cval must be finite, got ", options.cval);

@@ -9,7 +9,8 @@
 //
 // Determinism: epoch e orders the samples with Rng(derive_seed({seed, e, 1})) (or keeps
 // dataset order), batch k holds the samples at positions [k*B, k*B+B) of that order,
-// and the sample at position p is augmented with Rng(derive_seed({seed, e, 2, p})). So the
+// and the sample at position p is augmented with Rng(derive_seed({seed, e, 2, p})) (with
+// alternate_flips, its mirroring is alternating_flip(seed, index, e) instead). So the
 // batches depend on (seed, epoch, options) only, not on the worker count or timing.
 //
 // Threads: the workers run only per-sample code (no OpenMP regions of their own), and
@@ -127,6 +128,13 @@ inline void make_batch(const ImageDataset& data, const std::int64_t* indices, st
   Tensor<float> converted(sample.prepend(count));
   format.convert_images(data, indices, count, converted.data());
   resize_bilinear(converted, out_sample[1], out_sample[2], out.images);
+}
+
+// ensures: whether AugmentOptions::alternate_flips mirrors dataset sample `index` in `epoch`:
+// a coin drawn from (seed, index) in even epochs, the opposite in odd ones.
+inline bool alternating_flip(std::uint64_t seed, std::int64_t index, int epoch) {
+  const bool even_epochs = (derive_seed({seed, 3, static_cast<std::uint64_t>(index)}) >> 63) != 0;
+  return even_epochs != (epoch % 2 == 1);
 }
 
 struct BatchLoaderOptions {
@@ -304,7 +312,9 @@ class BatchLoader {
         const std::uint64_t position = static_cast<std::uint64_t>(first + i);
         Rng rng(derive_seed({options_.seed, static_cast<std::uint64_t>(epoch), 2, position}));
         std::copy(image, image + per_in, scratch.sample.data());
-        augmenter_.apply(augmenter_.draw(rng, height, width), scratch.sample.data(), image, channels, height, width);
+        AugmentTransform transform = augmenter_.draw(rng, height, width);
+        if (options_.augment.alternate_flips) transform.flip = alternating_flip(options_.seed, indices[i], epoch);
+        augmenter_.apply(transform, scratch.sample.data(), image, channels, height, width);
       }
       if (resizes)
         resize_bilinear_image(image, channels, height, width, batch.images.data() + i * per_out, out_sample_[1],

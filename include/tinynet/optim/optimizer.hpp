@@ -18,6 +18,11 @@
 // Update multipliers (Caffe's lr_mult / decay_mult, PyTorch's parameter groups) scale both
 // for parts of the buffer: a model's collect_update_multipliers() names them (e.g. the
 // BatchNorm biases of the fast recipe's network learn at 64x the rate).
+// Lookahead (Zhang et al. 2019, with airbench94's schedule; enable_lookahead()): the optimizer
+// keeps a slow copy of the whole buffer, BatchNorm statistics included (state "slow_weights").
+// After every `every`-th step t it moves the copy towards the weights, slow += (1 - d) *
+// (values - slow) with d = decay * min(1, t / total_steps)^power, and resets the weights to it;
+// step total_steps synchronises too, so a run ends on the average.
 #pragma once
 
 #include <algorithm>
@@ -27,11 +32,20 @@
 #include <utility>
 #include <vector>
 
+#include "tinynet/backend/device_copy.hpp"
+#include "tinynet/backend/optimizer_update.hpp"
 #include "tinynet/core/error.hpp"
 #include "tinynet/core/tensor.hpp"
 #include "tinynet/layers/layer.hpp"
 
 namespace tinynet {
+
+struct LookaheadOptions {
+  int every = 5;                 // steps between synchronisations
+  double decay = 0.7737809375;   // 0.95^5: the slow copy's share at the end of the run
+  double power = 3;              // d grows as (t / total_steps)^power: no averaging early on
+  std::int64_t total_steps = 0;  // the run's steps (required); d = decay from then on
+};
 
 template <class T>
 class Optimizer {
@@ -48,16 +62,20 @@ class Optimizer {
   // values' size (all checked, before any change).
   // ensures: iterations() incremented; the elements in `ranges` (and the state there)
   // updated, those inside a multiplier's run with lr * lr_mult and decay * decay_mult;
-  // every other element of values and of the state untouched.
+  // every other element of values and of the state untouched, except that with Lookahead
+  // a synchronising step moves every element that differs from its slow copy.
   void step(Tensor<T>& values, const Tensor<T>& grads, const Ranges& ranges,
             const std::vector<UpdateMultiplier>& multipliers = {}) {
     check(values.numel() == grads.numel(), name_, "::step: values hold ", values.numel(), " elements but grads hold ",
           grads.numel());
     merge_ranges(values.numel(), ranges);
     split_by_multipliers(multipliers);
+    const bool fresh_slow_copy = lookahead_.total_steps > 0 && slow_weights().empty();
     prepare_state(values);
+    if (fresh_slow_copy) copy_elements(values, slow_weights());
     ++iterations_;
     apply(values, grads, segments_);
+    if (lookahead_.total_steps > 0) synchronise_lookahead(values);
   }
   // ensures: one step on model.parameters() over the model's trainable ranges (those of
   // Sequential::trainable_ranges()) with its update multipliers. Allocates nothing once the
@@ -93,6 +111,21 @@ class Optimizer {
     iterations_ = n;
   }
 
+  // requires: no step taken yet; every >= 1, total_steps >= 1, 0 <= decay <= 1, power >= 0
+  // (all checked). ensures: steps synchronise with a slow copy as the header says; state()
+  // gains "slow_weights" (the weights as they were before the first step, then the average).
+  void enable_lookahead(const LookaheadOptions& options) {
+    check(iterations_ == 0 && lookahead_.total_steps == 0, name_,
+          ": enable Lookahead once, before the first step (", iterations_, " steps taken)");
+    check(options.every >= 1 && options.total_steps >= 1, name_, ": Lookahead needs every >= 1 and total_steps >= 1, got ",
+          options.every, " and ", options.total_steps);
+    check(options.decay >= 0 && options.decay <= 1 && std::isfinite(options.power) && options.power >= 0, name_,
+          ": Lookahead needs 0 <= decay <= 1 and a finite power >= 0, got ", options.decay, " and ", options.power);
+    lookahead_ = options;
+    state_.emplace_back("slow_weights", Tensor<T>());
+  }
+  const LookaheadOptions& lookahead() const { return lookahead_; }  // total_steps 0: off
+
   // ensures: the named state tensors (e.g. "m", "v"; none for plain SGD). Empty before the
   // first step; a checkpoint loader may assign them (they must then hold as many elements
   // as the parameter buffer, on its device) or overwrite their elements.
@@ -127,6 +160,18 @@ class Optimizer {
   Tensor<T>& state_tensor(std::size_t i) { return state_[i].second; }
 
  private:
+  Tensor<T>& slow_weights() { return state_.back().second; }  // enable_lookahead() appends it
+
+  // requires: Lookahead on, iterations_ counts the step just applied.
+  // ensures: the synchronisation of the header when this step is due (step total_steps always is).
+  void synchronise_lookahead(Tensor<T>& values) {
+    const std::int64_t t = iterations_, total = lookahead_.total_steps;
+    if (t != total && t % lookahead_.every != 0) return;
+    const double progress = std::min(1.0, static_cast<double>(t) / static_cast<double>(total));
+    const double decay = lookahead_.decay * std::pow(progress, lookahead_.power);
+    lookahead_sync(values, slow_weights(), 0, values.numel(), static_cast<T>(decay));
+  }
+
   // ensures: merged_ranges_ holds `ranges` with adjacent ones joined (a layer's kernel and
   // bias become one update); an Error naming the bad range otherwise.
   void merge_ranges(std::int64_t size, const Ranges& ranges) {
@@ -197,6 +242,7 @@ class Optimizer {
   Ranges merged_ranges_, model_ranges_;  // reused every step
   std::vector<UpdateMultiplier> model_multipliers_;
   Segments segments_;
+  LookaheadOptions lookahead_{0, 0, 0, 0};  // off until enable_lookahead()
 };
 
 }  // namespace tinynet

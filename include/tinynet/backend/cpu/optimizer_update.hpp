@@ -102,5 +102,17 @@ void sgd_update(Tensor<T>& values, const Tensor<T>& grads, Tensor<T>* velocity, 
   });
 }
 
+// requires: values and slow hold at least offset + count elements (checked by the caller).
+// ensures: on [offset, offset + count): slow += (1 - decay) * (values - slow), then
+// values = slow (Lookahead's synchronisation; equal elements stay bit-identical).
+template <class T>
+void lookahead_sync(Tensor<T>& values, Tensor<T>& slow, std::int64_t offset, std::int64_t count, T decay) {
+  for_each_update_chunk(offset, count, [&](std::int64_t begin, std::int64_t n) {
+    UpdateArray<T> p(values.data() + begin, n), s(slow.data() + begin, n);
+    s += (T(1) - decay) * (p - s);
+    p = s;
+  });
+}
+
 }  // namespace cpu
 }  // namespace tinynet

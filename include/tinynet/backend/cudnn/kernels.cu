@@ -110,6 +110,15 @@ __global__ void sgd_kernel(T* values, const T* grads, T* velocity, std::int64_t 
 }
 
 template <class T>
+__global__ void lookahead_sync_kernel(T* values, T* slow, std::int64_t n, T decay) {
+  for (std::int64_t i = first_index(); i < n; i += grid_stride()) {
+    const T s = slow[i] + (T(1) - decay) * (values[i] - slow[i]);
+    slow[i] = s;
+    values[i] = s;
+  }
+}
+
+template <class T>
 __global__ void add_row_vector_kernel(T* y, const T* bias, std::int64_t rows, std::int64_t cols) {
   for (std::int64_t i = first_index(); i < rows * cols; i += grid_stride()) y[i] += bias[i % cols];
 }
@@ -286,6 +295,11 @@ cudaError_t sgd_update(T* values, const T* grads, T* velocity, std::int64_t n, T
 }
 
 template <class T>
+cudaError_t lookahead_sync(T* values, T* slow, std::int64_t n, T decay, cudaStream_t stream) {
+  return launch(n, stream, lookahead_sync_kernel<T>, values, slow, n, decay);
+}
+
+template <class T>
 cudaError_t add_row_vector(T* y, const T* bias, std::int64_t rows, std::int64_t cols, cudaStream_t stream) {
   return launch(rows * cols, stream, add_row_vector_kernel<T>, y, bias, rows, cols);
 }
@@ -344,6 +358,7 @@ cudaError_t moving_average_update(T* moving, const T* batch, double momentum, st
   template cudaError_t crop_planes<T>(const T*, T*, const PlanePadding&, cudaStream_t);                             \
   template cudaError_t adam_update<T>(T*, const T*, T*, T*, std::int64_t, T, T, T, T, T, cudaStream_t);             \
   template cudaError_t sgd_update<T>(T*, const T*, T*, std::int64_t, T, T, T, bool, cudaStream_t);                  \
+  template cudaError_t lookahead_sync<T>(T*, T*, std::int64_t, T, cudaStream_t);                                   \
   template cudaError_t add_row_vector<T>(T*, const T*, std::int64_t, std::int64_t, cudaStream_t);                   \
   template cudaError_t column_sums<T>(const T*, T*, std::int64_t, std::int64_t, cudaStream_t);                      \
   template cudaError_t softmax_cross_entropy_rows<T>(const T*, const T*, double, T*, T*, std::int64_t,              \

@@ -60,6 +60,10 @@ template <class T>
 cudaError_t sgd_update(T* values, const T* grads, T* velocity, std::int64_t n, T learning_rate, T momentum, T decay,
                        bool nesterov, cudaStream_t stream);
 
+// ensures: the Lookahead synchronisation of backend/cpu/optimizer_update.hpp on n elements.
+template <class T>
+cudaError_t lookahead_sync(T* values, T* slow, std::int64_t n, T decay, cudaStream_t stream);
+
 // ensures: y[r, c] += bias[c] for a row-major rows x cols matrix.
 template <class T>
 cudaError_t add_row_vector(T* y, const T* bias, std::int64_t rows, std::int64_t cols, cudaStream_t stream);

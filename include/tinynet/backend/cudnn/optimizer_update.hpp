@@ -1,4 +1,5 @@
-// tinynet/backend/cudnn/optimizer_update.hpp: Adam and SGD updates of CUDA parameter buffers.
+// tinynet/backend/cudnn/optimizer_update.hpp: Adam and SGD updates (and Lookahead's
+// synchronisation) of CUDA parameter buffers.
 //
 // Same formulas and coefficient structs as backend/cpu/optimizer_update.hpp; one kernel per
 // [offset, offset + count) range (the dispatch header checks the range).
@@ -35,6 +36,14 @@ void sgd_update(Tensor<T>& values, const Tensor<T>& grads, Tensor<T>* velocity, 
                                  velocity ? velocity->data() + offset : nullptr, count, c.learning_rate, c.momentum,
                                  c.decay, c.nesterov, current_stream()),
              "sgd_update");
+}
+
+// requires: CUDA buffers holding at least offset + count elements.
+// ensures: elements [offset, offset + count) of slow and values hold the Lookahead synchronisation.
+template <class T>
+void lookahead_sync(Tensor<T>& values, Tensor<T>& slow, std::int64_t offset, std::int64_t count, T decay) {
+  check_cuda(kernels::lookahead_sync(values.data() + offset, slow.data() + offset, count, decay, current_stream()),
+             "lookahead_sync");
 }
 
 }  // namespace cudnn
