@@ -4,11 +4,11 @@
 //           ImageDataGenerator(rotation 15, shifts 0.1, horizontal flip), [0,1] inputs.
 // fast:     tinynet's own, after Keller Jordan's airbench94: the whitened CNN (a frozen
 //           patch-whitening stem computed from the training images, identity-initialised
-//           convolutions, BatchNorm biases at 64x the rate, logits scaled by 1/9), 14 epochs
+//           convolutions, BatchNorm biases at 64x the rate, logits scaled by 1/9), 15 epochs
 //           of SGD Nesterov (momentum 0.85, batch 1024, decoupled decay 0.0089) with a
-//           one-cycle rate peaking at 1.5, label smoothing 0.2, pad-2 random crop + flip,
-//           per-channel standardisation, all 50,000 training images (no validation split),
-//           six-view test-time augmentation (flip, one-pixel shifts).
+//           one-cycle rate peaking at 1.5 and Lookahead averaging, label smoothing 0.2, pad-2
+//           random crop + alternating flips, per-channel standardisation, all 50,000 training
+//           images (no validation split), six-view test-time augmentation (flip, one-pixel shifts).
 #pragma once
 
 #include <algorithm>
