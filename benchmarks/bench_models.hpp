@@ -17,9 +17,9 @@
 #include "tinynet/layers/dense.hpp"
 #include "tinynet/layers/dropout.hpp"
 #include "tinynet/layers/relu.hpp"
+#include "tinynet/layers/sequential.hpp"
 #include "tinynet/model/notebook_cnn.hpp"
 #include "tinynet/model/resnet50.hpp"
-#include "tinynet/model/sequential.hpp"
 #include "tinynet/model/whitened_cnn.hpp"
 
 namespace tinynet_bench {

@@ -13,8 +13,8 @@
 #include "tinynet/layers/max_pool2d.hpp"
 #include "tinynet/layers/relu.hpp"
 #include "tinynet/layers/rescaling.hpp"
+#include "tinynet/layers/sequential.hpp"
 #include "tinynet/layers/zero_padding2d.hpp"
-#include "tinynet/model/sequential.hpp"
 
 using namespace tinynet;
 using tinynet_test::random_tensor;

@@ -14,7 +14,7 @@
 #include "tinynet/layers/dense.hpp"
 #include "tinynet/layers/flatten.hpp"
 #include "tinynet/layers/relu.hpp"
-#include "tinynet/model/sequential.hpp"
+#include "tinynet/layers/sequential.hpp"
 #include "tinynet/optim/adam.hpp"
 #include "tinynet/optim/sgd.hpp"
 

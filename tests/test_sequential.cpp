@@ -7,8 +7,8 @@
 #include "tinynet/layers/dense.hpp"
 #include "tinynet/layers/flatten.hpp"
 #include "tinynet/layers/relu.hpp"
+#include "tinynet/layers/sequential.hpp"
 #include "tinynet/layers/zero_padding2d.hpp"
-#include "tinynet/model/sequential.hpp"
 
 using namespace tinynet;
 

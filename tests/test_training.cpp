@@ -13,7 +13,7 @@
 #include "tinynet/layers/flatten.hpp"
 #include "tinynet/layers/max_pool2d.hpp"
 #include "tinynet/layers/relu.hpp"
-#include "tinynet/model/sequential.hpp"
+#include "tinynet/layers/sequential.hpp"
 #include "tinynet/optim/adam.hpp"
 #include "tinynet/training/trainer.hpp"
 

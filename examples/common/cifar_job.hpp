@@ -18,7 +18,7 @@
 #include "tinynet/data/normalize.hpp"
 #include "tinynet/data/split.hpp"
 #include "tinynet/io/json_writer.hpp"
-#include "tinynet/model/sequential.hpp"
+#include "tinynet/layers/sequential.hpp"
 #include "tinynet/training/trainer.hpp"
 
 namespace tinynet_examples {

@@ -25,13 +25,13 @@
 #include "tinynet/layers/relu.hpp"
 #include "tinynet/layers/rescaling.hpp"
 #include "tinynet/layers/residual.hpp"
+#include "tinynet/layers/sequential.hpp"
 #include "tinynet/layers/zero_padding2d.hpp"
 #include "tinynet/losses/softmax_cross_entropy.hpp"
 
 #include "tinynet/model/notebook_cnn.hpp"
 #include "tinynet/model/pretrained_resnet50.hpp"
 #include "tinynet/model/resnet50.hpp"
-#include "tinynet/model/sequential.hpp"
 #include "tinynet/model/whitened_cnn.hpp"
 
 #include "tinynet/optim/adam.hpp"

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "tinynet/backend/elementwise.hpp"
-#include "tinynet/model/sequential.hpp"
+#include "tinynet/layers/sequential.hpp"
 
 namespace tinynet {
 

@@ -16,8 +16,8 @@
 #include "tinynet/layers/conv2d.hpp"
 #include "tinynet/layers/global_average_pooling2d.hpp"
 #include "tinynet/layers/max_pool2d.hpp"
+#include "tinynet/layers/sequential.hpp"
 #include "tinynet/layers/zero_padding2d.hpp"
-#include "tinynet/model/sequential.hpp"
 
 namespace tinynet {
 

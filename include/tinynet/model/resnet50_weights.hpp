@@ -27,7 +27,7 @@
 #include "tinynet/io/weight_file.hpp"
 #include "tinynet/layers/batch_norm.hpp"
 #include "tinynet/layers/composite.hpp"
-#include "tinynet/model/sequential.hpp"
+#include "tinynet/layers/sequential.hpp"
 
 namespace tinynet {
 

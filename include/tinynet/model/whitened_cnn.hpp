@@ -23,7 +23,7 @@
 #include "tinynet/layers/max_pool2d.hpp"
 #include "tinynet/layers/relu.hpp"
 #include "tinynet/layers/rescaling.hpp"
-#include "tinynet/model/sequential.hpp"
+#include "tinynet/layers/sequential.hpp"
 
 namespace tinynet {
 

@@ -1,4 +1,4 @@
-// tinynet/model/sequential.hpp: Sequential, a run-time stack of layers (keras.Sequential).
+// tinynet/layers/sequential.hpp: Sequential, a run-time stack of layers (keras.Sequential).
 //
 //   Sequential<float> model;
 //   model.add<Conv2D<float>>(32, 3);            // or model.add(std::make_unique<...>())
