@@ -6,7 +6,7 @@
 //              kind of range; velocity == nullptr means no momentum.
 // lookahead_sync: Lookahead's synchronisation of the fast weights `values` with the slow
 //              copy `slow` on such a range: slow += (1 - decay) * (values - slow); values = slow.
-// The formulas are in backend/cpu/optimizer_update.hpp next to the coefficient structs.
+// The formulas are next to the coefficient structs in backend/optimizer_coefficients.hpp.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +14,7 @@
 
 #include "tinynet/backend/cpu/optimizer_update.hpp"
 #include "tinynet/backend/device_dispatch.hpp"
+#include "tinynet/backend/optimizer_coefficients.hpp"
 #ifdef TINYNET_WITH_CUDNN
 #include "tinynet/backend/cudnn/optimizer_update.hpp"
 #endif

@@ -22,24 +22,13 @@
 #include <cstdint>
 #include <vector>
 
+#include "tinynet/backend/batch_norm_dims.hpp"
 #include "tinynet/core/error.hpp"
 #include "tinynet/core/tensor.hpp"
 #include "tinynet/core/threading.hpp"
 
 namespace tinynet {
 namespace cpu {
-
-// The [N, C, S] view of a batch-norm input: S = H*W for images, 1 for features.
-struct BatchNormDims {
-  std::int64_t batch = 0, channels = 0, spatial = 1;
-  std::int64_t per_channel() const { return batch * spatial; }  // values behind each statistic
-};
-
-// requires: x of rank 2 or 4. ensures: its [N, C, S] view.
-inline BatchNormDims batch_norm_dims(const Shape& x) {
-  check(x.rank() == 2 || x.rank() == 4, "batch_norm: input must be [N,C,H,W] or [N,F], got ", x);
-  return {x[0], x[1], x.rank() == 4 ? x[2] * x[3] : 1};
-}
 
 namespace detail {
 constexpr int position_buffers = 3;  // per block: doubles per position of the run

@@ -1,10 +1,8 @@
 // tinynet/backend/cpu/optimizer_update.hpp: elementwise Adam and SGD parameter updates.
 //
 // Each kernel updates elements [offset, offset + count) of a flat parameter buffer in
-// place, with the matching elements of the gradient and optimizer-state buffers. The
-// coefficient structs are device-neutral (the dispatch header and a CUDA backend take
-// the same ones); the step-dependent scalars (Adam's bias correction) are computed once
-// per step by the optimizer, so the loops are pure streaming arithmetic.
+// place, with the matching elements of the gradient and optimizer-state buffers; the
+// formulas are next to the coefficient structs in backend/optimizer_coefficients.hpp.
 #pragma once
 
 #include <algorithm>
@@ -12,32 +10,10 @@
 
 #include <Eigen/Core>
 
+#include "tinynet/backend/optimizer_coefficients.hpp"
 #include "tinynet/core/tensor.hpp"
 
 namespace tinynet {
-
-// Adam as TensorFlow/Keras computes it (see optim/adam.hpp):
-//   m = beta1*m + (1-beta1)*g;  v = beta2*v + (1-beta2)*g^2;
-//   p = p - decay*p - step_size * m / (sqrt(v) + epsilon).
-template <class T>
-struct AdamCoefficients {
-  T beta1, beta2;
-  T step_size;  // lr * sqrt(1 - beta2^t) / (1 - beta1^t)
-  T epsilon;
-  T decay;      // lr * weight_decay (decoupled weight decay)
-};
-
-// SGD as Keras computes it (see optim/sgd.hpp):
-//   p = p - decay*p, then without momentum: p -= lr*g; with momentum:
-//   velocity = momentum*velocity - lr*g; p += velocity (plain) or momentum*velocity - lr*g (Nesterov).
-template <class T>
-struct SgdCoefficients {
-  T learning_rate;
-  T momentum;
-  T decay;  // lr * weight_decay (decoupled weight decay)
-  bool nesterov;
-};
-
 namespace cpu {
 
 // Below this many elements a range is updated by the calling thread alone: waking the

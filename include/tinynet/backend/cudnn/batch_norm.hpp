@@ -19,7 +19,7 @@
 
 #include <cstdint>
 
-#include "tinynet/backend/cpu/batch_norm.hpp"
+#include "tinynet/backend/batch_norm_dims.hpp"
 #include "tinynet/backend/cudnn/activation.hpp"
 #include "tinynet/backend/cudnn/descriptors.hpp"
 #include "tinynet/backend/cudnn/handles.hpp"
@@ -39,7 +39,7 @@ struct BatchNormDescriptors {
 template <class T>
 BatchNormDescriptors& batch_norm_descriptors(const Shape& x) {
   thread_local BatchNormDescriptors d;
-  const cpu::BatchNormDims dims = cpu::batch_norm_dims(x);
+  const BatchNormDims dims = batch_norm_dims(x);
   describe_tensor<T>(d.x, dims.batch, dims.channels, x.rank() == 4 ? x[2] : 1, x.rank() == 4 ? x[3] : 1);
   check_cudnn(cudnnDeriveBNTensorDescriptor(d.per_channel.get(), d.x.get(), CUDNN_BATCHNORM_SPATIAL),
               "cudnnDeriveBNTensorDescriptor");
@@ -68,7 +68,7 @@ void batch_norm_forward_training(const Tensor<T>& x, const Tensor<T>& gamma, con
                                  Tensor<T>& saved_mean, Tensor<T>& saved_inv_std, bool relu) {
   CudaHandles& h = CudaHandles::current();
   detail::BatchNormDescriptors& d = detail::batch_norm_descriptors<T>(x.shape());
-  const cpu::BatchNormDims dims = cpu::batch_norm_dims(x.shape());
+  const BatchNormDims dims = batch_norm_dims(x.shape());
   const bool single_value = dims.per_channel() == 1;
   check_cudnn(cudnnBatchNormalizationForwardTraining(
                   h.cudnn(), CUDNN_BATCHNORM_SPATIAL, Blend<T>::one(), Blend<T>::zero(), d.x.get(), x.data(),
@@ -128,7 +128,7 @@ void batch_norm_backward_inference(const Tensor<T>& x, const Tensor<T>& dy, cons
                                    const Tensor<T>& gamma, const Tensor<T>& moving_mean,
                                    const Tensor<T>& moving_variance, double epsilon, Tensor<T>* dx, Tensor<T>* dgamma,
                                    Tensor<T>* dbeta) {
-  const cpu::BatchNormDims dims = cpu::batch_norm_dims(x.shape());
+  const BatchNormDims dims = batch_norm_dims(x.shape());
   check_cuda(kernels::batch_norm_backward_inference(
                  x.data(), detail::output_gradient(dy, relu_output), gamma.data(), moving_mean.data(),
                  moving_variance.data(), epsilon, dx ? dx->data() : nullptr, dgamma ? dgamma->data() : nullptr,

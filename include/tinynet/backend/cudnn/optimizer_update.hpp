@@ -1,16 +1,16 @@
 // tinynet/backend/cudnn/optimizer_update.hpp: Adam and SGD updates (and Lookahead's
 // synchronisation) of CUDA parameter buffers.
 //
-// Same formulas and coefficient structs as backend/cpu/optimizer_update.hpp; one kernel per
+// The formulas and coefficient structs of backend/optimizer_coefficients.hpp; one kernel per
 // [offset, offset + count) range (the dispatch header checks the range).
 #pragma once
 
 #include <cstdint>
 
-#include "tinynet/backend/cpu/optimizer_update.hpp"
 #include "tinynet/backend/cudnn/kernels.hpp"
 #include "tinynet/backend/cudnn/status.hpp"
 #include "tinynet/backend/cudnn/stream.hpp"
+#include "tinynet/backend/optimizer_coefficients.hpp"
 #include "tinynet/core/tensor.hpp"
 
 namespace tinynet {
