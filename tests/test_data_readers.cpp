@@ -287,6 +287,70 @@ TEST_CASE("bad images: stop names the path, skip lists it", "[data][folder]") {
                     Contains(paths[0]) && Contains("the size required by the options"));
 }
 
+namespace {
+// ensures: a 16x16 PNG whose zlib stream starts with an invalid deflate block (type 3), on
+// which stb_image fails without setting a failure reason.
+std::string png_with_corrupt_zlib_stream() {
+  std::vector<std::uint8_t> rgb(16 * 16 * 3);
+  for (std::size_t i = 0; i < rgb.size(); ++i) rgb[i] = static_cast<std::uint8_t>(i * 37 % 251);
+  std::string png;
+  const auto append = [](void* out, void* data, int size) { static_cast<std::string*>(out)->append(static_cast<char*>(data), size); };
+  REQUIRE(stbi_write_png_to_func(append, &png, 16, 16, 3, rgb.data(), 48) != 0);
+  const std::size_t idat = png.find("IDAT");
+  REQUIRE(idat != std::string::npos);
+  png.replace(idat + 4 + 2, 6, std::string(6, '\xFF'));  // after the 2-byte zlib header
+  return png;
+}
+}  // namespace
+
+TEST_CASE("a PNG with a corrupt zlib stream is an Error naming it, in any thread", "[data][folder]") {
+  TempDir tmp;
+  const auto data = make_dataset(4, 2, 16, 16);
+  const auto paths = write_image_folder(tmp.path, "train", data);
+  write_bytes(paths[1], png_with_corrupt_zlib_stream());
+  // The parallel decode (fresh threads: stb's thread-local reason is null there) used to crash.
+  CHECK_THAT(error_of([&] { read_image_class_folders(tmp / "train"); }),
+             Contains(paths[1]) && Contains("not a decodable image") && Contains("no reason given"));
+  // After another failure in the same thread, that failure's reason is not reused.
+  write_bytes(tmp / "sig.png", "not a png at all");
+  CHECK_THAT(detail::decode_rgb(tmp / "sig.png").error, Contains("stb_image: "));
+  const auto corrupt = detail::decode_rgb(paths[1]);
+  CHECK(corrupt.pixels == nullptr);
+  CHECK_THAT(corrupt.error, Contains("no reason given"));
+  CHECK_THAT(error_of([&] { read_rgb_image(paths[1]); }), Contains("image '" + paths[1] + "'"));
+  const auto planes = read_rgb_image(paths[0]);
+  CHECK(planes.shape() == Shape{3, 16, 16});
+  CHECK(planes[5] == pattern(0, 0, 5));
+}
+
+TEST_CASE("a directory in place of a CIFAR file is named as such", "[data][cifar]") {
+  TempDir tmp;
+  const TrainTestSplit data{make_dataset(5, 2), make_dataset(2, 2, 32, 32, 9)};
+  write_cifar10_binary(data, tmp / "release");
+  const fs::path release = tmp.path / "release";
+  SECTION("data_batch_1.bin") {
+    fs::remove(release / "data_batch_1.bin");
+    fs::create_directory(release / "data_batch_1.bin");
+    CHECK_THAT(error_of([&] { load_dataset(tmp / "release"); }),
+               Contains((release / "data_batch_1.bin").string() + "' is a directory"));
+  }
+  SECTION("batches.meta.txt") {
+    fs::remove(release / "batches.meta.txt");
+    fs::create_directory(release / "batches.meta.txt");
+    CHECK_THAT(error_of([&] { load_dataset(tmp / "release"); }),
+               Contains((release / "batches.meta.txt").string() + "' is a directory"));
+  }
+  SECTION("a binary file in place of batches.meta.txt") {
+    write_bytes((release / "batches.meta.txt").string(), std::string(5000, 'x'));
+    CHECK_THAT(error_of([&] { load_dataset(tmp / "release"); }),
+               Contains("batches.meta.txt': line 1 is 5000 bytes"));
+    std::string many;
+    for (int k = 0; k < 300; ++k) many += "class" + std::to_string(k) + "\n";
+    write_bytes((release / "batches.meta.txt").string(), many);
+    CHECK_THAT(error_of([&] { load_dataset(tmp / "release"); }), Contains("more than 256 class names (line 257)"));
+  }
+}
+
 TEST_CASE("image folder -> CIFAR binary -> read back keeps every pixel and label", "[data][convert]") {
   TempDir tmp;
   const auto train = make_dataset(11, 3), test = make_dataset(4, 3, 32, 32, 50);

@@ -54,6 +54,11 @@ struct TestLayer {
   std::vector<TestWeight> weights;
 };
 
+std::string read_whole_file_for_test(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 std::int64_t product(const std::vector<std::int64_t>& shape) {
   std::int64_t n = 1;
   for (auto d : shape) n *= d;
@@ -288,7 +293,8 @@ TEST_CASE("TF.js layers model: errors name the file and the entry", "[tfjs]") {
     std::string weights = fx.manifest_weights;
     weights.replace(weights.find("\"shape\": []"), 11, "\"shape\": [2]");
     CHECK_THAT(error_message([&] { read_tfjs_layers_model(fx.write(weights)); }),
-               Catch::Contains("end before weight 'step_counter/count' [2]"));
+               Catch::Contains("hold 88 bytes but its 5 weights need 92: they end before weight "
+                               "'step_counter/count' [2]"));
   }
   SECTION("shards longer than the manifest") {
     CHECK_THAT(error_message([&] { read_tfjs_layers_model(fx.write(fx.manifest_weights, "xyz")); }),
@@ -319,6 +325,35 @@ TEST_CASE("TF.js layers model: errors name the file and the entry", "[tfjs]") {
     const std::string path = fx.dir.file("model.json");
     write_file(path, R"({"format": "graph-model", "weightsManifest": []})");
     CHECK_THAT(error_message([&] { read_tfjs_layers_model(path); }), Catch::Contains("not 'layers-model'"));
+  }
+}
+
+TEST_CASE("TF.js layers model: sizes are checked against the shards before allocating", "[tfjs]") {
+  TfjsFixture fx;
+  SECTION("a shape of 1e12 values") {
+    std::string weights = fx.manifest_weights;
+    weights.replace(weights.find("[2, 2]"), 6, "[1000000, 1000000]");
+    CHECK_THAT(error_message([&] { read_tfjs_layers_model(fx.write(weights)); }),
+               Catch::Contains(fx.dir.file("model.json")) && Catch::Contains("hold 88 bytes") &&
+                   Catch::Contains("need 4000000000072"));
+  }
+  SECTION("a short middle shard is named") {
+    const std::string path = fx.write(fx.manifest_weights);
+    const std::string first = fx.dir.file("group1-shard1of2.bin"), middle = fx.dir.file("group1-shard2of3.bin");
+    fs::rename(fx.dir.file("group1-shard2of2.bin"), fx.dir.file("group1-shard3of3.bin"));
+    write_file(middle, std::string(10, '\0'));  // the first shard is 66 bytes: this one is short
+    std::string model = read_whole_file_for_test(path);
+    model.replace(model.find("\"group1-shard2of2.bin\""), 22, "\"group1-shard2of3.bin\", \"group1-shard3of3.bin\"");
+    write_file(path, model);
+    CHECK_THAT(error_message([&] { read_tfjs_layers_model(path); }),
+               Catch::Contains("weight shard '" + middle + "' is 10 bytes, shorter than the first shard (66 bytes)"));
+  }
+  SECTION("a directory in place of a shard") {
+    const std::string path = fx.write(fx.manifest_weights);
+    fs::remove(fx.dir.file("group1-shard2of2.bin"));
+    fs::create_directory(fx.dir.file("group1-shard2of2.bin"));
+    CHECK_THAT(error_message([&] { read_tfjs_layers_model(path); }),
+               Catch::Contains("weight shard '" + fx.dir.file("group1-shard2of2.bin") + "' (a directory)"));
   }
 }
 
@@ -546,6 +581,29 @@ TEST_CASE("Keras HDF5: errors name the file, layer and weight", "[hdf5]") {
                    Catch::Contains("at '/bn_conv1/bn_conv1/beta:0': no such dataset"));
   }
   CHECK(open_hdf5_objects() == 0);  // nothing leaked on the error paths
+}
+
+TEST_CASE("Keras HDF5: a shape larger than the stored data is refused before allocating", "[hdf5]") {
+  TempDir dir("hdf5");
+  const std::string path = dir.file("huge.h5");
+  {
+    Handle file = create_file(path);
+    write_string_list(file.get(), "layer_names", {"dense"}, Strings::fixed_length);
+    Handle group(H5Gcreate2(file.get(), "dense", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+    write_string_list(group.get(), "weight_names", {"dense/kernel:0"}, Strings::fixed_length);
+    const hsize_t dims[2] = {1000000, 1000000};  // 1e12 floats, never written: no storage
+    Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose);
+    Handle link_properties(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+    REQUIRE(H5Pset_create_intermediate_group(link_properties.get(), 1) >= 0);
+    Handle dataset(H5Dcreate2(group.get(), "dense/kernel:0", H5T_IEEE_F32LE, space.get(), link_properties.get(),
+                              H5P_DEFAULT, H5P_DEFAULT),
+                   H5Dclose);
+    REQUIRE(dataset.valid());
+  }
+  CHECK_THAT(error_message([&] { read_keras_hdf5(path); }),
+             Catch::Contains(path) && Catch::Contains("weight 'dense/kernel:0'") &&
+                 Catch::Contains("claims 1000000000000 elements (4000000000000 bytes) but the file stores 0 bytes"));
+  CHECK(open_hdf5_objects() == 0);
 }
 
 TEST_CASE("Keras HDF5: the shared ResNet50 weights (when present)", "[hdf5][resnet50]") {

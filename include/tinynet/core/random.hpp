@@ -35,10 +35,18 @@ class Rng {
     os << engine_;
     return os.str();
   }
+  // requires: `state` from state(). ensures: the generator as it was then; an Error saying what
+  // is wrong with the text otherwise (the generator unchanged).
   void restore(const std::string& state) {
     std::istringstream is(state);
-    is >> engine_;
-    check(!is.fail(), "Rng::restore: corrupt generator state (", state.size(), " bytes)");
+    std::mt19937_64 restored;
+    is >> restored;
+    check(!is.fail(), "Rng::restore: corrupt generator state (", state.size(), " bytes; expected an mt19937_64 ",
+          "state in text form, as state() writes it)");
+    is >> std::ws;
+    check(is.eof(), "Rng::restore: generator state has extra text after the mt19937_64 state (at character ",
+          static_cast<std::int64_t>(is.tellg()), " of ", state.size(), ")");
+    engine_ = restored;
   }
 
   std::mt19937_64& engine() { return engine_; }

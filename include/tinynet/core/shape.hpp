@@ -20,18 +20,20 @@ class Shape {
   Shape() = default;
   // requires: at most 4 dimensions, each >= 0.
   Shape(std::initializer_list<std::int64_t> dims) {
-    check(dims.size() <= static_cast<std::size_t>(max_rank), "Shape: rank ", dims.size(), " exceeds ", max_rank);
+    check(dims.size() <= static_cast<std::size_t>(max_rank), "Shape: rank ", dims.size(), " exceeds the maximum ",
+          max_rank);
     for (auto d : dims) {
-      check(d >= 0, "Shape: negative dimension ", d);
+      check(d >= 0, "Shape: dimension ", rank_, " is negative (", d, ")");
       dims_[rank_++] = d;
     }
   }
 
   // requires: at most 4 dimensions, each >= 0.
   explicit Shape(const std::vector<std::int64_t>& dims) {
-    check(dims.size() <= static_cast<std::size_t>(max_rank), "Shape: rank ", dims.size(), " exceeds ", max_rank);
+    check(dims.size() <= static_cast<std::size_t>(max_rank), "Shape: rank ", dims.size(), " exceeds the maximum ",
+          max_rank);
     for (auto d : dims) {
-      check(d >= 0, "Shape: negative dimension ", d);
+      check(d >= 0, "Shape: dimension ", rank_, " is negative (", d, ")");
       dims_[rank_++] = d;
     }
   }

@@ -45,8 +45,11 @@ inline void check_cifar_class_count(const std::vector<std::string>& class_names,
 // ensures: its record count; otherwise an Error naming the file (and the byte offset at fault).
 inline std::int64_t cifar_record_count(const std::string& path) {
   std::error_code ec;
-  const bool regular = std::filesystem::is_regular_file(path, ec);
-  check(regular, "CIFAR batch file '", path, "' is missing (or not a regular file)");
+  const auto status = std::filesystem::status(path, ec);
+  check(std::filesystem::exists(status), "CIFAR batch file '", path, "' is missing");
+  check(std::filesystem::is_regular_file(status), "CIFAR batch file '", path, "' is ",
+        std::filesystem::is_directory(status) ? "a directory" : "not a regular file", ", expected records of ",
+        cifar_record_bytes, " bytes");
   const auto bytes = static_cast<std::int64_t>(std::filesystem::file_size(path, ec));
   check(!ec, "CIFAR batch file '", path, "': cannot read its size (", ec.message(), ")");
   check(bytes > 0, "CIFAR batch file '", path, "' is empty (0 bytes; expected records of ", cifar_record_bytes,
@@ -106,16 +109,30 @@ inline void check_cifar_writable(const ImageDataset& data, const std::string& wh
 }  // namespace detail
 
 // ensures: the class names in batches.meta.txt at `meta_path` (one per line; blank lines and
-// trailing whitespace ignored), or cifar10_default_class_names() when that file is missing.
+// trailing whitespace ignored), or cifar10_default_class_names() when that file is missing;
+// an Error naming the file when it is not a regular file or has no name, more than 256 names
+// or a line over 4096 bytes (no class name is that long: a binary file in its place).
 inline std::vector<std::string> read_cifar_class_names(const std::string& meta_path) {
+  constexpr std::size_t max_line_bytes = 4096;
   std::error_code ec;
-  if (!std::filesystem::exists(meta_path, ec)) return cifar10_default_class_names();
+  const auto status = std::filesystem::status(meta_path, ec);
+  if (!std::filesystem::exists(status)) return cifar10_default_class_names();
+  check(std::filesystem::is_regular_file(status), "CIFAR class-name file '", meta_path, "' is ",
+        std::filesystem::is_directory(status) ? "a directory" : "not a regular file",
+        ", expected a text file with one class name per line");
   std::ifstream in(meta_path);
   check(in.good(), "CIFAR class-name file '", meta_path, "' exists but cannot be opened");
   std::vector<std::string> names;
+  std::size_t line_number = 0;
   for (std::string line; std::getline(in, line);) {
+    ++line_number;
+    check(line.size() <= max_line_bytes, "CIFAR class-name file '", meta_path, "': line ", line_number, " is ",
+          line.size(), " bytes, over the ", max_line_bytes, " a class name may have (not a text file?)");
     line.erase(line.find_last_not_of(" \t\r") + 1);
     if (!line.empty()) names.push_back(line);
+    check(names.size() <= static_cast<std::size_t>(cifar_max_classes), "CIFAR class-name file '", meta_path,
+          "': more than ", cifar_max_classes, " class names (line ", line_number, "); a label byte allows ",
+          cifar_max_classes);
   }
   detail::check_cifar_class_count(names, "CIFAR class-name file '" + meta_path + "'");
   return names;
@@ -148,13 +165,13 @@ inline ImageDataset read_cifar_batch_file(const std::string& path, const std::ve
   return read_cifar_batch_files({path}, class_names);
 }
 
-// ensures: the directory holding data_batch_1.bin: `dir` itself or dir/cifar-10-batches-bin;
-// "" when neither does.
+// ensures: the directory holding data_batch_1.bin (a file or anything else by that name, which
+// the reader then rejects by name): `dir` itself or dir/cifar-10-batches-bin; "" when neither does.
 inline std::string find_cifar_binary_dir(const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
   for (const fs::path& candidate : {fs::path(dir), fs::path(dir) / "cifar-10-batches-bin"})
-    if (fs::is_regular_file(candidate / "data_batch_1.bin", ec)) return candidate.string();
+    if (fs::exists(candidate / "data_batch_1.bin", ec)) return candidate.string();
   return "";
 }
 

@@ -114,6 +114,45 @@ struct DecodedImage {
   std::string error;  // why pixels is null
 };
 
+// stb_image keeps its failure reason in a thread-local pointer that only failures set: a
+// decode that fails without setting it leaves null (first failure in a thread) or the reason
+// of an earlier failure. Marking it before each decode tells the three apart.
+// ensures: this thread's stb failure reason is stb's "can't fopen", which a decode from memory
+// never sets (stbi_info on the empty path fails before any I/O).
+inline void mark_stb_failure_reason() {
+  int unused = 0;
+  stbi_info("", &unused, &unused, &unused);
+}
+
+// requires: mark_stb_failure_reason() called in this thread before the failed stb call.
+// ensures: the reason that call set, or a text saying it set none.
+inline std::string stb_failure_reason() {
+  const char* reason = stbi_failure_reason();
+  if (reason == nullptr || std::string(reason) == "can't fopen") return "no reason given; corrupt or truncated data";
+  return reason;
+}
+
+// The largest image decoded: 2^26 pixels (8192 x 8192; 192 MiB as RGB). A header claiming
+// more is refused before stb_image allocates for it.
+constexpr std::int64_t max_image_pixels = std::int64_t{1} << 26;
+
+// requires: `bytes` holds `size` >= 0 bytes.
+// ensures: the bytes decoded to 3-channel RGB, or `error` set (bad data is not an exception).
+inline DecodedImage decode_rgb_bytes(const stbi_uc* bytes, int size) {
+  DecodedImage image;
+  int channels_in_file = 0;
+  if (stbi_info_from_memory(bytes, size, &image.width, &image.height, &channels_in_file) &&
+      static_cast<std::int64_t>(image.width) * image.height > max_image_pixels) {
+    image.error = "its header claims " + std::to_string(image.width) + "x" + std::to_string(image.height) +
+                  " pixels, over the limit of " + std::to_string(max_image_pixels);
+    return image;
+  }
+  mark_stb_failure_reason();
+  image.pixels.reset(stbi_load_from_memory(bytes, size, &image.width, &image.height, &channels_in_file, 3));
+  if (!image.pixels) image.error = "not a decodable image (stb_image: " + stb_failure_reason() + ")";
+  return image;
+}
+
 // ensures: the file decoded to 3-channel RGB, or `error` set (a bad file is not an exception).
 inline DecodedImage decode_rgb(const std::string& path) {
   DecodedImage image;
@@ -133,11 +172,7 @@ inline DecodedImage decode_rgb(const std::string& path) {
     image.error = "reading its " + std::to_string(size) + " bytes failed";
     return image;
   }
-  int channels_in_file = 0;
-  image.pixels.reset(stbi_load_from_memory(bytes.data(), static_cast<int>(size), &image.width, &image.height,
-                                           &channels_in_file, 3));
-  if (!image.pixels) image.error = std::string("not a decodable image (stb_image: ") + stbi_failure_reason() + ")";
-  return image;
+  return decode_rgb_bytes(bytes.data(), static_cast<int>(size));
 }
 
 // requires: image decoded. ensures: its pixels copied as [3, H, W] planes to `out`.
@@ -223,6 +258,16 @@ inline ImageFolderResult read_class_folders(const std::string& dir, const ImageF
   return result;
 }
 }  // namespace detail
+
+// ensures: the image file at `path` (any format stb_image reads) as [3, H, W] planar RGB; an
+// Error naming the path and stb_image's reason when it cannot be read or decoded.
+inline Tensor<std::uint8_t> read_rgb_image(const std::string& path) {
+  const auto image = detail::decode_rgb(path);
+  check(image.pixels != nullptr, "image '", path, "': ", image.error);
+  Tensor<std::uint8_t> planes(Shape{3, image.height, image.width});
+  detail::store_planar(image, planes.data());
+  return planes;
+}
 
 // requires: `dir` is a directory of class folders; options.height/width both 0 or both > 0.
 // ensures: the images of dir/<class>/* as [N, 3, H, W] with labels in class order; bad

@@ -151,6 +151,28 @@ inline std::optional<std::vector<std::string>> read_keras_string_list(hid_t obje
   return joined;
 }
 
+// The largest size deflate (HDF5's gzip filter) can expand data by is about 1032:1.
+constexpr std::int64_t max_compression_ratio = 1032;
+
+// requires: `count` the dataset's element count (<= 2^40). ensures: an Error naming `where`
+// unless the file stores enough bytes for `count` elements of the dataset's type (or, when it
+// is compressed, no more than max_compression_ratio times less): checked before allocating.
+inline void check_stored_size(hid_t dataset, hid_t type, std::int64_t count, const std::string& where) {
+  const auto stored = static_cast<std::int64_t>(H5Dget_storage_size(dataset));
+  const auto logical = count * static_cast<std::int64_t>(H5Tget_size(type));
+  Handle properties(H5Dget_create_plist(dataset), H5Pclose);
+  check(properties.valid(), where, ": cannot read the dataset's creation properties", error_detail());
+  const int filters = H5Pget_nfilters(properties.get());
+  check(filters >= 0, where, ": cannot read the dataset's filters", error_detail());
+  if (filters == 0)
+    check(stored >= logical, where, ": the dataset claims ", count, " elements (", logical,
+          " bytes) but the file stores ", stored, " bytes for it (corrupt shape or truncated file)");
+  else
+    check(logical / max_compression_ratio <= stored, where, ": the dataset claims ", count, " elements (", logical,
+          " bytes) from ", stored, " compressed bytes, more than deflate's ", max_compression_ratio,
+          ":1 can give (corrupt shape)");
+}
+
 // ensures: the dataset at `path` below `group`, converted to float. `where` names it in errors.
 inline WeightArray read_float_dataset(hid_t group, const std::string& path, const std::string& where) {
   Handle dataset(H5Dopen2(group, path.c_str(), H5P_DEFAULT), H5Dclose);
@@ -178,6 +200,7 @@ inline WeightArray read_float_dataset(hid_t group, const std::string& path, cons
     array.shape.push_back(static_cast<std::int64_t>(d));
     count *= static_cast<std::int64_t>(d);
   }
+  check_stored_size(dataset.get(), type.get(), count, where);
   array.data.resize(static_cast<std::size_t>(count));
   if (count > 0)
     check(H5Dread(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, array.data.data()) >= 0, where,

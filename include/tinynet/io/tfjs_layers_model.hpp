@@ -17,9 +17,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -100,6 +102,46 @@ inline std::vector<ManifestGroup> parse_manifest(const json::Value& model, const
     groups.push_back(std::move(group));
   }
   return groups;
+}
+
+// ensures: an Error naming the shard at fault unless the shards of weightsManifest[g] hold
+// exactly the bytes its weights need; checked before anything is allocated for the weights.
+inline void check_shard_sizes(const ManifestGroup& group, std::size_t g, const std::string& label) {
+  namespace fs = std::filesystem;
+  std::int64_t needed = 0;
+  for (const auto& w : group.weights) {
+    check(w.count <= (INT64_MAX - needed) / 4, label, ": weightsManifest[", g, "] needs more than 2^63 bytes");
+    needed += w.count * 4;
+  }
+  std::vector<std::int64_t> sizes;
+  std::int64_t total = 0;
+  for (const auto& path : group.paths) {
+    std::error_code ec;
+    const auto status = fs::status(path, ec);
+    check(fs::is_regular_file(status), label, ": cannot open weight shard '", path, "' (",
+          !fs::exists(status) ? "missing" : fs::is_directory(status) ? "a directory" : "not a regular file", ")");
+    sizes.push_back(static_cast<std::int64_t>(fs::file_size(path, ec)));
+    check(!ec, label, ": cannot read the size of weight shard '", path, "' (", ec.message(), ")");
+    total += sizes.back();
+  }
+  if (total == needed) return;
+  // The converter writes shards of one size (4 MiB by default) and a shorter last one.
+  for (std::size_t i = 1; i + 1 < sizes.size(); ++i)
+    check(sizes[i] >= sizes[0], label, ": weight shard '", group.paths[i], "' is ", sizes[i],
+          " bytes, shorter than the first shard (", sizes[0], " bytes); only the last shard may be shorter, so this "
+          "one is truncated (the shards hold ", total, " bytes, the weights need ", needed, ")");
+  std::string detail;
+  if (total < needed) {
+    std::int64_t end = 0;
+    std::size_t w = 0;
+    while ((end += group.weights[w].count * 4) <= total) ++w;
+    detail = ": they end before weight '" + group.weights[w].name + "' " + shape_string(group.weights[w].shape) +
+             " is complete (a shard is truncated or missing)";
+  } else {
+    detail = ": weight shard '" + group.paths.back() + "' holds more bytes than the manifest's weights need";
+  }
+  fail(label, ": the ", group.paths.size(), " weight shard(s) of weightsManifest[", g, "] hold ", total,
+       " bytes but its ", group.weights.size(), " weights need ", needed, detail);
 }
 
 // Reads a weight group's shards as one byte stream, in order.
@@ -206,7 +248,10 @@ inline WeightFile read_tfjs_layers_model(const std::string& model_json_path) {
   WeightFile result;
   result.source = model_json_path;
   std::string bytes;
-  for (const auto& group : tfjs_detail::parse_manifest(model, folder, label)) {
+  const auto groups = tfjs_detail::parse_manifest(model, folder, label);
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    const auto& group = groups[g];
+    tfjs_detail::check_shard_sizes(group, g, label);
     tfjs_detail::ShardStream shards(group.paths, label);
     for (const auto& w : group.weights) {
       WeightArray array{w.name, w.shape, {}};
