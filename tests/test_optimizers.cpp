@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "layer_test_helpers.hpp"
@@ -16,6 +17,7 @@
 #include "tinynet/layers/relu.hpp"
 #include "tinynet/layers/sequential.hpp"
 #include "tinynet/optim/adam.hpp"
+#include "tinynet/optim/lookahead.hpp"
 #include "tinynet/optim/sgd.hpp"
 
 using namespace tinynet;
@@ -376,8 +378,7 @@ TEST_CASE("Restoring state and iterations continues exactly like an uninterrupte
 TEST_CASE("Lookahead: every k steps slow += (1 - d)(p - slow), p = slow; the last step too", "[optim][lookahead]") {
   // SGD without momentum, lr 0.1, gradient 1 on element 0 (element 1 is outside the range).
   // every 2, decay 0.5, power 1, 5 steps: d = 0.5 * t / 5 at t = 2, 4 and the last step 5.
-  SGD<double> sgd(SgdOptions{0.1});
-  sgd.enable_lookahead(LookaheadOptions{2, 0.5, 1, 5});
+  Lookahead<double> sgd(std::make_unique<SGD<double>>(SgdOptions{0.1}), LookaheadOptions{2, 0.5, 1, 5});
   Tensor<double> p(Shape{2}, {1.0, 0.3}), g(Shape{2}, {1.0, 1.0});
   double fast = 1.0, slow = 1.0;  // the slow copy starts as the weights before the first step
   for (int t = 1; t <= 5; ++t) {
@@ -396,15 +397,17 @@ TEST_CASE("Lookahead: every k steps slow += (1 - d)(p - slow), p = slow; the las
   REQUIRE(state.size() == 1);
   CHECK(state[0].first == "slow_weights");
   CHECK((*state[0].second)[0] == exactly(slow));
-  CHECK(sgd.lookahead().total_steps == 5);
+  CHECK(sgd.options().total_steps == 5);
+  CHECK(sgd.name() == "SGD");  // checkpoints record the inner optimizer
+  CHECK(sgd.iterations() == 5);
+  CHECK(sgd.inner().iterations() == 5);
 }
 
 TEST_CASE("Lookahead with momentum resumes exactly from its saved slow copy", "[optim][lookahead][checkpoint]") {
   const Tensor<double> target = random_tensor(Shape{5}, 31), start = random_tensor(Shape{5}, 32);
   const auto make = [] {
-    auto sgd = std::make_unique<SGD<double>>(SgdOptions{0.05, 0.85, true, 0.01});
-    sgd->enable_lookahead(LookaheadOptions{3, 0.8, 2, 10});
-    return sgd;
+    return std::make_unique<Lookahead<double>>(std::make_unique<SGD<double>>(SgdOptions{0.05, 0.85, true, 0.01}),
+                                               LookaheadOptions{3, 0.8, 2, 10});
   };
   auto run = [&](Optimizer<double>& optimizer, Tensor<double>& p, int steps) {
     Tensor<double> g(p.shape());
@@ -433,16 +436,26 @@ TEST_CASE("Lookahead with momentum resumes exactly from its saved slow copy", "[
   CHECK(p_plain[0] != p_full[0]);  // the averaging changed the trajectory
 }
 
-TEST_CASE("Lookahead refuses bad options and a late start", "[optim][lookahead]") {
-  SGD<double> sgd(SgdOptions{0.1});
-  CHECK_THROWS_WITH(sgd.enable_lookahead(LookaheadOptions{0, 0.5, 1, 10}), Catch::Contains("every >= 1"));
-  CHECK_THROWS_WITH(sgd.enable_lookahead(LookaheadOptions{5, 0.5, 1, 0}), Catch::Contains("total_steps"));
-  CHECK_THROWS_WITH(sgd.enable_lookahead(LookaheadOptions{5, 1.5, 1, 10}), Catch::Contains("decay") &&
-                                                                              Catch::Contains("1.5"));
-  CHECK(sgd.state().empty());
-  Tensor<double> p(Shape{2}), g(Shape{2});
-  sgd.step(p, g, Ranges{{0, 2}});
-  CHECK_THROWS_WITH(sgd.enable_lookahead(LookaheadOptions{5, 0.5, 1, 10}), Catch::Contains("before the first step"));
+TEST_CASE("Lookahead refuses bad options, a used inner optimizer and a bad first step", "[optim][lookahead]") {
+  const auto wrap = [](const LookaheadOptions& options, int steps_taken = 0) {
+    auto sgd = std::make_unique<SGD<double>>(SgdOptions{0.1});
+    Tensor<double> p(Shape{2}), g(Shape{2});
+    for (int s = 0; s < steps_taken; ++s) sgd->step(p, g, Ranges{{0, 2}});
+    return Lookahead<double>(std::move(sgd), options);
+  };
+  CHECK_THROWS_WITH(wrap(LookaheadOptions{0, 0.5, 1, 10}), Catch::Contains("every >= 1"));
+  CHECK_THROWS_WITH(wrap(LookaheadOptions{5, 0.5, 1, 0}), Catch::Contains("total_steps"));
+  CHECK_THROWS_WITH(wrap(LookaheadOptions{5, 1.5, 1, 10}), Catch::Contains("decay") && Catch::Contains("1.5"));
+  CHECK_THROWS_WITH(wrap(LookaheadOptions{5, 0.5, 1, 10}, 1), Catch::Contains("before the first step"));
+  CHECK_THROWS_WITH(Lookahead<double>(nullptr, LookaheadOptions{5, 0.5, 1, 10}), Catch::Contains("no inner optimizer"));
+
+  Lookahead<double> lookahead = wrap(LookaheadOptions{5, 0.5, 1, 10});
+  REQUIRE(lookahead.state().size() == 1);
+  CHECK(lookahead.state()[0].second->empty());
+  Tensor<double> p(Shape{2}), g(Shape{3});
+  CHECK_THROWS_WITH(lookahead.step(p, g, Ranges{{0, 2}}), Catch::Contains("grads hold 3"));
+  CHECK(lookahead.state()[0].second->empty());  // a refused first step takes no slow copy
+  CHECK(lookahead.iterations() == 0);
 }
 
 TEST_CASE("Optimizers reject bad buffers, ranges, state and options with clear messages", "[optim]") {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "tinynet/core/threading.hpp"
 #include "tinynet/data/batch_loader.hpp"
@@ -19,6 +20,7 @@
 #include "tinynet/data/split.hpp"
 #include "tinynet/io/json_writer.hpp"
 #include "tinynet/layers/sequential.hpp"
+#include "tinynet/optim/lookahead.hpp"
 #include "tinynet/training/trainer.hpp"
 
 namespace tinynet_examples {
@@ -132,11 +134,11 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& d
   loader_options.augment = job.augment;
   loader_options.format = format;
   BatchLoader loader(split.train, loader_options);
-  auto optimizer = job.make_optimizer(job);
+  std::unique_ptr<Optimizer<float>> optimizer = job.make_optimizer(job);
   if (job.lookahead) {
     LookaheadOptions lookahead = *job.lookahead;
     lookahead.total_steps = loader.batches_per_epoch() * job.epochs;
-    optimizer->enable_lookahead(lookahead);
+    optimizer = std::make_unique<Lookahead<float>>(std::move(optimizer), lookahead);
   }
   auto schedule = job.make_schedule(job);
   SoftmaxCrossEntropy<float> loss(job.label_smoothing);

@@ -35,6 +35,7 @@
 #include "tinynet/model/whitened_cnn.hpp"
 
 #include "tinynet/optim/adam.hpp"
+#include "tinynet/optim/lookahead.hpp"
 #include "tinynet/optim/sgd.hpp"
 
 #include "tinynet/data/augment.hpp"

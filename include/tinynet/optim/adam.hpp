@@ -18,7 +18,7 @@
 #include <string>
 
 #include "tinynet/backend/optimizer_update.hpp"
-#include "tinynet/optim/optimizer.hpp"
+#include "tinynet/optim/gradient_optimizer.hpp"
 
 namespace tinynet {
 
@@ -31,11 +31,11 @@ struct AdamOptions {
 };
 
 template <class T>
-class Adam : public Optimizer<T> {
+class Adam : public GradientOptimizer<T> {
  public:
   // requires: lr, weight_decay >= 0; 0 <= beta1, beta2 < 1; epsilon > 0 (all checked).
   explicit Adam(const AdamOptions& options = AdamOptions{})
-      : Optimizer<T>("Adam", options.lr, options.weight_decay, {"m", "v"}), options_(options) {
+      : GradientOptimizer<T>("Adam", options.lr, options.weight_decay, {"m", "v"}), options_(options) {
     check(options.beta1 >= 0 && options.beta1 < 1 && options.beta2 >= 0 && options.beta2 < 1,
           "Adam: beta1 ", options.beta1, " and beta2 ", options.beta2, " must lie in [0, 1)");
     check(options.epsilon > 0 && std::isfinite(options.epsilon), "Adam: epsilon ", options.epsilon,
@@ -47,7 +47,8 @@ class Adam : public Optimizer<T> {
   double epsilon() const { return options_.epsilon; }
 
  protected:
-  void apply(Tensor<T>& values, const Tensor<T>& grads, const typename Optimizer<T>::Segments& segments) override {
+  void apply(Tensor<T>& values, const Tensor<T>& grads,
+             const typename GradientOptimizer<T>::Segments& segments) override {
     const double t = static_cast<double>(this->iterations());
     const double bias_correction = std::sqrt(1 - std::pow(options_.beta2, t)) / (1 - std::pow(options_.beta1, t));
     Tensor<T>& m = this->state_tensor(0);

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "tinynet/backend/optimizer_update.hpp"
-#include "tinynet/optim/optimizer.hpp"
+#include "tinynet/optim/gradient_optimizer.hpp"
 
 namespace tinynet {
 
@@ -28,11 +28,11 @@ struct SgdOptions {
 };
 
 template <class T>
-class SGD : public Optimizer<T> {
+class SGD : public GradientOptimizer<T> {
  public:
   // requires: lr, weight_decay >= 0; 0 <= momentum <= 1 (all checked).
   explicit SGD(const SgdOptions& options = SgdOptions{})
-      : Optimizer<T>("SGD", options.lr, options.weight_decay, state_names(options)), options_(options) {
+      : GradientOptimizer<T>("SGD", options.lr, options.weight_decay, state_names(options)), options_(options) {
     check(std::isfinite(options.momentum) && options.momentum >= 0 && options.momentum <= 1, "SGD: momentum ",
           options.momentum, " must lie in [0, 1]");
   }
@@ -41,7 +41,8 @@ class SGD : public Optimizer<T> {
   bool nesterov() const { return options_.nesterov; }
 
  protected:
-  void apply(Tensor<T>& values, const Tensor<T>& grads, const typename Optimizer<T>::Segments& segments) override {
+  void apply(Tensor<T>& values, const Tensor<T>& grads,
+             const typename GradientOptimizer<T>::Segments& segments) override {
     Tensor<T>* velocity = options_.momentum > 0 ? &this->state_tensor(0) : nullptr;
     for (const auto& s : segments) {
       const double lr = this->learning_rate() * s.lr_mult;
