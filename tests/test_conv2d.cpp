@@ -7,6 +7,7 @@
 #include "test_support.hpp"
 #include "tinynet/backend/cpu/conv2d.hpp"
 #include "tinynet/core/threading.hpp"
+#include "tinynet/layers/batch_norm.hpp"
 #include "tinynet/layers/conv2d.hpp"
 
 using namespace tinynet;
@@ -216,19 +217,19 @@ TEST_CASE("Conv2D with a folded batch norm equals Conv2D -> BatchNorm (inference
     Tensor<double> expected = plain.forward(conv.forward(x)).clone();
     if (k.relu)
       for (double& v : expected) v = std::max(v, 0.0);
-    const Tensor<double>& folded = conv.forward_with_batch_norm(x, bn);
+    const FoldedBatchNorm<double> fold{bn.gamma(), bn.beta(), bn.moving_mean(), bn.moving_variance(), bn.epsilon(),
+                                       bn.relu()};
+    const Tensor<double>& folded = conv.forward_with_batch_norm(x, fold);
     REQUIRE(folded.shape() == expected.shape());
     for (std::int64_t i = 0; i < folded.numel(); ++i) REQUIRE(folded[i] == Approx(expected[i]).margin(1e-12));
     CHECK_THAT(error_message([&] { conv.backward(folded); }), Catch::Contains("backward() needs a forward() first"));
   }
   Conv2D<double> conv(4, 3);
-  BatchNorm<double> wrong;
   conv.build_once(Shape{2, 5, 5});
-  wrong.set_name("bn_other");
-  wrong.build_once(Shape{3, 5, 5});
+  const Tensor<double> three(Shape{3}), four(Shape{4});
   CHECK_THAT(error_message([&] {
-               conv.forward_with_batch_norm(Tensor<double>(Shape{1, 2, 5, 5}), wrong);
+               conv.forward_with_batch_norm(Tensor<double>(Shape{1, 2, 5, 5}),
+                                            FoldedBatchNorm<double>{four, four, three, four, 1e-3, false});
              }),
-             Catch::Contains("cannot fold BatchNormalization 'bn_other'") && Catch::Contains("[3,5,5]") &&
-                 Catch::Contains("[4,5,5]"));
+             Catch::Contains("cannot fold a batch norm over 3 channels") && Catch::Contains("4 filters"));
 }

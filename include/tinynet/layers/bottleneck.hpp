@@ -80,10 +80,10 @@ class Bottleneck : public Composite<T> {
     input_ = x;
     folded_ = !this->training();
     if (!folded_) return forward_layer_by_layer(x);
-    const Tensor<T>& a = conv_a_->forward_with_batch_norm(x, *bn_a_);
-    const Tensor<T>& b = conv_b_->forward_with_batch_norm(a, *bn_b_);
-    const Tensor<T>& c = conv_c_->forward_with_batch_norm(b, *bn_c_);
-    return join(c, options_.projection ? conv_shortcut_->forward_with_batch_norm(x, *bn_shortcut_) : x);
+    const Tensor<T>& a = conv_a_->forward_with_batch_norm(x, folded(*bn_a_));
+    const Tensor<T>& b = conv_b_->forward_with_batch_norm(a, folded(*bn_b_));
+    const Tensor<T>& c = conv_c_->forward_with_batch_norm(b, folded(*bn_c_));
+    return join(c, options_.projection ? conv_shortcut_->forward_with_batch_norm(x, folded(*bn_shortcut_)) : x);
   }
 
   const Tensor<T>& backward(const Tensor<T>& dy) override {
@@ -128,6 +128,10 @@ class Bottleneck : public Composite<T> {
     output_.resize(main.shape(), main.device());
     add_relu_forward(main, shortcut, output_);
     return output_;
+  }
+  // ensures: bn's inference-mode parameters, for Conv2D::forward_with_batch_norm.
+  static FoldedBatchNorm<T> folded(const BatchNorm<T>& bn) {
+    return {bn.gamma(), bn.beta(), bn.moving_mean(), bn.moving_variance(), bn.epsilon(), bn.relu()};
   }
   std::array<Layer<T>*, 6> main_path() const { return {conv_a_, bn_a_, conv_b_, bn_b_, conv_c_, bn_c_}; }
 

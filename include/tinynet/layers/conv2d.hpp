@@ -3,12 +3,14 @@
 // Conv2D<T>(filters, kernel, stride = 1, padding = same|valid|explicit, use_bias = true).
 // Parameters: "kernel" [filters, C, KH, KW], "bias" [filters] (when use_bias).
 // Output: [N, filters, OH, OW] with OH/OW from conv_geometry.hpp (TensorFlow padding rules).
+// In inference, forward_with_batch_norm() folds a following batch norm into the output pass;
+// the composite that owns both layers hands over the batch norm's parameters (Bottleneck).
 #pragma once
 
+#include <initializer_list>
 #include <string>
 
 #include "tinynet/backend/conv2d.hpp"
-#include "tinynet/layers/batch_norm.hpp"
 #include "tinynet/layers/initializers.hpp"
 #include "tinynet/layers/layer.hpp"
 
@@ -20,6 +22,16 @@ struct Conv2DOptions {
   ExplicitPadding amounts{};  // used when padding == Padding::explicit_amounts
   bool use_bias = true;
   bool identity_init = false;  // initialise filter o < C as the identity on channel o (dirac_identity)
+};
+
+// An inference-mode batch norm over a convolution's output: per filter o,
+// y = gamma[o] * (conv - moving_mean[o]) / sqrt(moving_variance[o] + epsilon) + beta[o],
+// then max(y, 0) when relu. The tensors are the BatchNorm layer's (shared storage).
+template <class T>
+struct FoldedBatchNorm {
+  Tensor<T> gamma, beta, moving_mean, moving_variance;  // [filters] each
+  double epsilon = 1e-3;
+  bool relu = false;
 };
 
 template <class T>
@@ -66,18 +78,18 @@ class Conv2D : public Layer<T> {
     return output_;
   }
 
-  // requires: bn built for this layer's output (an Error otherwise); used in inference,
-  // where bn normalises with its moving statistics.
-  // ensures: bn(conv(x)), with bn's fused ReLU when it has one, in one pass over the output
+  // requires: built; bn's four tensors hold one value per filter (an Error otherwise); used
+  // in inference. ensures: bn(conv(x)), ReLU'd when bn.relu, in one pass over the output
   // (backend conv2d_batch_norm_inference); keeps nothing for backward(), which needs forward().
-  const Tensor<T>& forward_with_batch_norm(const Tensor<T>& x, const BatchNorm<T>& bn) {
+  const Tensor<T>& forward_with_batch_norm(const Tensor<T>& x, const FoldedBatchNorm<T>& bn) {
     this->check_input(x);
-    check(bn.is_built() && bn.output_shape() == this->output_shape_, this->label(), ": cannot fold BatchNormalization '",
-          bn.name(), "' (built for ", bn.output_shape(), ") into an output of ", this->output_shape_);
+    for (const Tensor<T>* statistic : {&bn.gamma, &bn.beta, &bn.moving_mean, &bn.moving_variance})
+      check(statistic->numel() == filters_, this->label(), ": cannot fold a batch norm over ", statistic->numel(),
+            " channels into the output of ", filters_, " filters");
     input_ = Tensor<T>();
     output_.resize(this->output_shape_.prepend(x.dim(0)), x.device());
-    conv2d_batch_norm_inference(x, kernel(), options_.use_bias ? bias() : Tensor<T>(), bn.gamma(), bn.beta(),
-                                bn.moving_mean(), bn.moving_variance(), bn.epsilon(), bn.relu(), output_, geometry_,
+    conv2d_batch_norm_inference(x, kernel(), options_.use_bias ? bias() : Tensor<T>(), bn.gamma, bn.beta,
+                                bn.moving_mean, bn.moving_variance, bn.epsilon, bn.relu, output_, geometry_,
                                 workspace_);
     return output_;
   }

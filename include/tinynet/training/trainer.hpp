@@ -23,13 +23,13 @@
 #include <vector>
 
 #include "tinynet/backend/device_copy.hpp"
+#include "tinynet/backend/input_stager.hpp"
 #include "tinynet/core/denormals.hpp"
 #include "tinynet/data/batch_loader.hpp"
 #include "tinynet/io/checkpoint.hpp"
 #include "tinynet/losses/softmax_cross_entropy.hpp"
 #include "tinynet/optim/optimizer.hpp"
 #include "tinynet/training/history.hpp"
-#include "tinynet/training/input_stager.hpp"
 #include "tinynet/training/lr_schedule.hpp"
 #include "tinynet/training/metrics.hpp"
 #include "tinynet/training/progress.hpp"

@@ -1,17 +1,19 @@
-// tinynet/training/input_stager.hpp: moves input batches to the model's device ahead of use.
+// tinynet/backend/input_stager.hpp: moves input batches to the model's device ahead of use.
 //
 //   InputStager<float> stager(model.device());
 //   stager.stage(batch0.images);
 //   loop: Tensor<float> x = stager.take();   // batch k on the device
 //         stager.stage(batch_k+1.images);     // its upload overlaps step k (CUDA)
 //         model.forward(x) ...
-// On the CPU take() returns the staged tensor itself (shared storage, no copy). On CUDA
-// (built with TINYNET_WITH_CUDNN) a cudnn::DeviceBatchUploader copies batch k+1 on its own
-// stream while step k computes. take() must follow a stage(); one stager per thread.
+// A dispatch header, as the ops in backend/*.hpp: on the CPU take() returns the staged tensor
+// itself (shared storage, no copy); on CUDA (built with TINYNET_WITH_CUDNN) a
+// cudnn::DeviceBatchUploader copies batch k+1 on its own stream while step k computes.
+// take() must follow a stage(); one stager per thread.
 #pragma once
 
 #include <memory>
 
+#include "tinynet/backend/device_dispatch.hpp"
 #include "tinynet/core/error.hpp"
 #include "tinynet/core/tensor.hpp"
 #ifdef TINYNET_WITH_CUDNN
