@@ -1,9 +1,8 @@
 // tinynet/core/denormals.hpp: flush denormal floats to zero on tinynet's threads.
 //
 // A float below 1.2e-38 (a "denormal") costs an x86 core a microcode assist on every
-// operation: an Adam update over ResNet50's 23.6M parameters with gradients of 1e-19
-// (whose squares are denormal) took 185 ms instead of 36 ms with flushing (benchmarks/
-// kernels.cpp adam_tiny_grads, docs/performance.md). Training can produce such values,
+// operation (an Adam update with denormal moments runs 5x slower unflushed:
+// `tinynet_kernels --benchmark_filter=adam_tiny_grads`). Training can produce such values,
 // e.g. in the moment estimates of weights whose gradients fade out. TensorFlow therefore sets flush-to-zero (FTZ:
 // denormal results become 0) and denormals-are-zero (DAZ: denormal inputs read as 0) on
 // its CPU threads; tinynet does the same, by default, on the calling thread and on every

@@ -5,8 +5,8 @@
 // slab*OH*OW]) stays in the L2 cache, and the OpenMP threads share the slabs: each builds
 // its slab's patches, runs one single-threaded GEMM on them and consumes the result while
 // it is still in cache. A whole-batch patch matrix (9x the input for 3x3 kernels) would be
-// written to and read back from memory instead (docs/performance.md has the measured
-// difference). Nothing is kept between forward() and backward(): the backward pass
+// written to and read back from memory instead (`tinynet_kernels --benchmark_filter=conv_`
+// times the passes). Nothing is kept between forward() and backward(): the backward pass
 // rebuilds the patches of the same x.
 #pragma once
 

@@ -4,8 +4,9 @@
 // dimensions lda/ldb/ldc (op = transpose when the flag is set).
 // Threading: gemm() splits C into one block of rows or columns per OpenMP thread
 // (along the longer side) and runs a single-threaded Eigen product on each; Eigen's
-// own splitting is poor for the flat shapes convolutions produce (e.g. 32 x 57600 x 288
-// ran at 30 GFLOP/s on 2 threads vs 88 split this way). Call it outside parallel regions.
+// own splitting is poor for the flat shapes convolutions produce (about 3x slower on
+// 32 x 57600 x 288; `tinynet_kernels --benchmark_filter=gemm/` times this split). Call it
+// outside parallel regions.
 #pragma once
 
 #include <algorithm>
