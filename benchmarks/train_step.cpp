@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "bench_models.hpp"
-#include "common/cli.hpp"
+#include "common/standard_flags.hpp"
 #include "tinynet/core/random.hpp"
 #include "tinynet/core/threading.hpp"
 #include "tinynet/losses/softmax_cross_entropy.hpp"
@@ -77,22 +77,23 @@ void report(const std::string& model, const char* phase, std::int64_t batch, int
   std::fflush(stdout);
 }
 
-void run(const tinynet_examples::CommandLine& cli) {
-  using namespace tinynet;
-  const std::string model_name = cli.text("model"), phase = cli.text("phase");
-  check(phase == "train" || phase == "infer" || phase == "both", "--phase must be train, infer or both, got '", phase,
-        "'");
-  const std::int64_t batch = cli.integer("batch"), infer_batch = cli.integer("infer-batch");
-  const int threads = static_cast<int>(cli.integer("threads"));
-  const int size = cli.given("size") ? static_cast<int>(cli.integer("size"))
-                                     : tinynet_bench::default_image_size(model_name);
+// The benchmark's settings, as its flags set them.
+struct BenchFlags {
+  std::string model = "scratch", phase = "both";
+  std::optional<std::int64_t> batch = 64;
+  std::int64_t infer_batch = 256;
+  std::optional<int> threads = 2, size;
   Timing timing;
-  timing.warmup = static_cast<int>(cli.integer("warmup"));
-  timing.repeats = static_cast<int>(cli.integer("repeats"));
-  timing.min_seconds = cli.number("min-time");
-  check(batch >= 1 && infer_batch >= 1, "--batch ", batch, " and --infer-batch ", infer_batch, " must be >= 1");
-  check(timing.warmup >= 1 && timing.repeats >= 1, "--warmup ", timing.warmup, " and --repeats ", timing.repeats,
-        " must be >= 1");
+};
+
+void run(const BenchFlags& flags) {
+  using namespace tinynet;
+  const std::string& model_name = flags.model;
+  const std::string& phase = flags.phase;
+  const std::int64_t batch = *flags.batch, infer_batch = flags.infer_batch;
+  const int threads = *flags.threads;
+  const int size = flags.size ? *flags.size : tinynet_bench::default_image_size(model_name);
+  const Timing& timing = flags.timing;
   set_num_threads(threads);
 
   auto model = tinynet_bench::make_bench_model(model_name, size);
@@ -128,20 +129,32 @@ void run(const tinynet_examples::CommandLine& cli) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  tinynet_examples::CommandLine cli("tinynet_train_bench",
-                                    "Images per second of a full training step and of inference");
-  cli.option("model", "scratch", "scratch (notebook CNN), fast (the fast recipe's whitened CNN) or resnet50 (with the GAP-256-10 head)");
-  cli.option("phase", "both", "train, infer or both");
-  cli.option("batch", "64", "training batch size");
-  cli.option("infer-batch", "256", "inference batch size");
-  cli.option("threads", "2", "OpenMP threads");
-  cli.option("size", "", "image side (default: 32 for scratch and fast, 48 for resnet50)");
-  cli.option("repeats", "5", "timed repeats (the median is reported)");
-  cli.option("warmup", "2", "untimed steps before timing");
-  cli.option("min-time", "1.0", "seconds each repeat lasts at least");
-  cli.parse(argc, argv);
+  using namespace tinynet_examples;
+  CLI::App app("Images per second of a full training step and of inference", "tinynet_train_bench");
+  BenchFlags flags;
+  app.add_option("--model", flags.model,
+                 "scratch (notebook CNN), fast (the fast recipe's whitened CNN) or resnet50 (with the GAP-256-10 head)")
+      ->check(CLI::IsMember({"scratch", "fast", "resnet50"}))
+      ->capture_default_str();
+  app.add_option("--phase", flags.phase, "train, infer or both")
+      ->check(CLI::IsMember({"train", "infer", "both"}))
+      ->capture_default_str();
+  add_batch_flag(app, flags.batch, "64");
+  app.add_option("--infer-batch", flags.infer_batch, "inference batch size")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  add_threads_flag(app, flags.threads, "2");
+  add_size_flag(app, flags.size, "image side (default: 32 for scratch and fast, 48 for resnet50)");
+  app.add_option("--repeats", flags.timing.repeats, "timed repeats (the median is reported)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--warmup", flags.timing.warmup, "untimed steps before timing")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--min-time", flags.timing.min_seconds, "seconds each repeat lasts at least")->capture_default_str();
+  parse_or_exit(app, argc, argv);
   try {
-    run(cli);
+    run(flags);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tinynet_train_bench: %s\n", e.what());
     return 1;

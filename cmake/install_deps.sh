@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages tinynet needs that are missing (root or sudo).
 # Usage: cmake/install_deps.sh [tests|main|bench]
 set -euo pipefail
-want=(build-essential cmake pkg-config libeigen3-dev libstb-dev libhdf5-dev catch2)
+want=(build-essential cmake pkg-config libeigen3-dev libstb-dev libhdf5-dev catch2 libcli11-dev)
 case "${1:-tests}" in
   tests) want+=(python3-numpy python3-h5py) ;;
   bench) want+=(libbenchmark-dev python3-torch) ;;

@@ -58,52 +58,69 @@ CifarJobResult run_or_reuse(CifarJob job, const TrainTestSplit& data, bool force
   return run_cifar_job(job, data);
 }
 
-int train_and_report(int argc, char** argv) {
-  CommandLine cli("cifar_compare", "Train the scratch CNN and fine-tune ResNet50 on CIFAR-10, then write the report.");
-  add_standard_flags(cli, "out/comparison");
-  cli.option("weights", "", "ResNet50 ImageNet weights (.h5, TF.js folder or .tnck); required unless --skip-resnet50");
-  cli.option("scratch-recipe", "notebook", "notebook or fast");
-  cli.option("scratch-epochs", "", "epochs of the scratch model (default: the recipe's)");
-  cli.option("resnet50-recipe", "notebook", "notebook (48x48, Adam 1e-4, 15 epochs) or fast (96x96, SGD one-cycle, 5 epochs)");
-  cli.option("resnet50-epochs", "", "epochs of ResNet50 (default: the recipe's)");
-  cli.option("size", "", "ResNet50 input resolution (default: the recipe's, 48 or 96)");
-  cli.flag("quick", "a short version for a first look: 5,000 training images; the scratch CNN 10 epochs, ResNet50 2 epochs at 32x32; into <out>-quick");
-  cli.flag("skip-resnet50", "train and report only the scratch model");
-  cli.flag("force", "retrain models whose folders already hold finished runs");
-  cli.parse(argc, argv);
-  tinynet::init_threads_from_env();
-  if (cli.given("threads")) tinynet::set_num_threads(static_cast<int>(cli.integer("threads")));
-  const bool quick = cli.is_set("quick");
-  auto data = load_cifar_or_exit("cifar_compare", cli.text("data"));
-  limit_dataset(data, quick && !cli.passed("limit") ? 5000 : cli.integer("limit"));
+// The train command's flags beyond the standard ones.
+struct CompareFlags {
+  StandardFlags standard;
+  std::string weights, scratch_recipe = "notebook", resnet50_recipe = "notebook";
+  std::optional<int> scratch_epochs, resnet50_epochs, size;
+  bool quick = false, skip_resnet50 = false, force = false;
+};
+
+// ensures: the train command's flags declared on `app` (the program itself).
+void add_compare_flags(CLI::App& app, CompareFlags& f) {
+  add_standard_flags(app, f.standard, "out/comparison");
+  add_weights_flag(app, f.weights, "required unless --skip-resnet50");
+  app.add_option("--scratch-recipe", f.scratch_recipe, "notebook or fast")
+      ->check(CLI::IsMember({"notebook", "fast"}))
+      ->capture_default_str();
+  app.add_option("--scratch-epochs", f.scratch_epochs, "epochs of the scratch model (default: the recipe's)");
+  app.add_option("--resnet50-recipe", f.resnet50_recipe,
+                 "notebook (48x48, Adam 1e-4, 15 epochs) or fast (96x96, SGD one-cycle, 5 epochs)")
+      ->check(CLI::IsMember({"notebook", "fast"}))
+      ->capture_default_str();
+  app.add_option("--resnet50-epochs", f.resnet50_epochs, "epochs of ResNet50 (default: the recipe's)");
+  add_size_flag(app, f.size, "ResNet50 input resolution (default: the recipe's, 48 or 96)");
+  app.add_flag("--quick", f.quick,
+               "a short version for a first look: 5,000 training images; the scratch CNN 10 epochs, ResNet50 2 "
+               "epochs at 32x32; into <out>-quick");
+  app.add_flag("--skip-resnet50", f.skip_resnet50, "train and report only the scratch model");
+  app.add_flag("--force", f.force, "retrain models whose folders already hold finished runs");
+}
+
+// requires: `limit_named`: whether the command line named --limit.
+void train_and_report(const CompareFlags& f, bool limit_named) {
+  const StandardFlags& flags = f.standard;
+  apply_thread_flag(flags.threads);
+  auto data = load_cifar_or_exit("cifar_compare", flags.data);
+  limit_dataset(data, f.quick && !limit_named ? 5000 : flags.limit);
   // A quick run writes beside the full job's folder (<out>-quick), so a full job with the
   // same --out never takes its models for finished runs.
-  const std::string out = quick ? cli.text("out") + "-quick" : cli.text("out");
+  const std::string out = f.quick ? flags.out + "-quick" : flags.out;
 
   std::vector<CifarJobResult> results;
-  CifarJob scratch = scratch_recipe(cli.text("scratch-recipe"), data.train);
-  apply_common_flags(cli, scratch);
+  CifarJob scratch = scratch_recipe(f.scratch_recipe, data.train);
+  apply_common_flags(flags, scratch);
   scratch.out_dir = out + "/" + scratch.name;
   // 10 epochs of 70 steps: with fewer, BatchNorm's moving statistics (momentum 0.99) are
   // still far from the data and the scratch CNN scores chance level in inference mode.
-  if (quick) scratch.epochs = 10;
-  if (cli.given("scratch-epochs")) scratch.epochs = static_cast<int>(cli.integer("scratch-epochs"));
-  results.push_back(run_or_reuse(scratch, data, cli.is_set("force")));
+  if (f.quick) scratch.epochs = 10;
+  if (f.scratch_epochs) scratch.epochs = *f.scratch_epochs;
+  results.push_back(run_or_reuse(scratch, data, f.force));
 
-  if (!cli.is_set("skip-resnet50")) {
+  if (!f.skip_resnet50) {
     ResNet50Settings settings;
-    settings.weights = cli.text("weights");
+    settings.weights = f.weights;
     check(!settings.weights.empty(), "--weights is required (ResNet50 ImageNet weights; see docs/weights.md), "
           "or pass --skip-resnet50");
-    settings.recipe = cli.text("resnet50-recipe");
-    if (quick && !cli.passed("size")) settings.size = 32;
-    else if (cli.given("size")) settings.size = cli.integer("size");
+    settings.recipe = f.resnet50_recipe;
+    if (f.size) settings.size = *f.size;
+    else if (f.quick) settings.size = 32;
     CifarJob resnet = resnet50_recipe(settings);
-    apply_common_flags(cli, resnet);
+    apply_common_flags(flags, resnet);
     resnet.out_dir = out + "/" + resnet.name;
-    if (quick) resnet.epochs = 2;
-    if (cli.given("resnet50-epochs")) resnet.epochs = static_cast<int>(cli.integer("resnet50-epochs"));
-    results.push_back(run_or_reuse(resnet, data, cli.is_set("force")));
+    if (f.quick) resnet.epochs = 2;
+    if (f.resnet50_epochs) resnet.epochs = *f.resnet50_epochs;
+    results.push_back(run_or_reuse(resnet, data, f.force));
   }
 
   std::vector<ModelRun> runs;
@@ -113,7 +130,6 @@ int train_and_report(int argc, char** argv) {
   for (const auto& r : results)
     std::printf("  %-12s test accuracy %.2f%%, %.1f min training, %.0f images/s\n", r.name.c_str(),
                 100 * r.test.accuracy, r.train_seconds / 60, r.images_per_second);
-  return 0;
 }
 
 // ensures: an image file as a [3, H, W] uint8 dataset of one sample.
@@ -131,18 +147,25 @@ ImageDataset read_image(const std::string& path) {
   return d;
 }
 
-int predict(int argc, char** argv) {
-  CommandLine cli("cifar_compare predict", "Classify image files with a saved model: cifar_compare predict --run DIR --images A.png,B.jpg");
-  cli.option("run", "", "a finished run folder (e.g. out/comparison/scratch_cnn)");
-  cli.option("images", "", "comma-separated image files (any size; resized to the model's input)");
-  cli.parse(argc, argv);
+// The predict and evaluate commands' flags.
+struct SavedRunFlags {
+  std::string run, images, data;
+  std::int64_t limit = 0;
+};
+
+// ensures: --run declared on `command` (required).
+void add_run_flag(CLI::App& command, SavedRunFlags& f) {
+  command.add_option("--run", f.run, "a finished run folder (e.g. out/comparison/scratch_cnn)")->required();
+}
+
+void predict(const SavedRunFlags& f) {
   std::unique_ptr<Sequential<float>> model;
-  const SavedRun saved = load_saved_run(cli.text("run"), &model);
+  const SavedRun saved = load_saved_run(f.run, &model);
   model->set_training(false);
   const auto& shape = saved.result.input_shape;
   BatchFormat format = job_format(saved.job);
   const std::vector<std::string>& classes = saved.class_names;
-  std::stringstream list(cli.text("images"));
+  std::stringstream list(f.images);
   std::string path;
   while (std::getline(list, path, ',')) {
     const ImageDataset image = read_image(path);
@@ -164,20 +187,14 @@ int predict(int argc, char** argv) {
                 << 100 * ranked[k].first << "%";
     std::cout << std::endl;
   }
-  return 0;
 }
 
-int evaluate(int argc, char** argv) {
-  CommandLine cli("cifar_compare evaluate", "Score a saved model on a dataset's test split.");
-  cli.option("run", "", "a finished run folder (e.g. out/comparison/scratch_cnn)");
-  cli.option("data", "", "CIFAR-10 folder (binary release or image folder)");
-  cli.option("limit", "0", "use only N/5 test images");
-  cli.parse(argc, argv);
+void evaluate(const SavedRunFlags& f) {
   tinynet::init_threads_from_env();
   std::unique_ptr<Sequential<float>> model;
-  const SavedRun saved = load_saved_run(cli.text("run"), &model);
-  auto data = load_cifar_or_exit("cifar_compare evaluate", cli.text("data"));
-  limit_dataset(data, cli.integer("limit"));
+  const SavedRun saved = load_saved_run(f.run, &model);
+  auto data = load_cifar_or_exit("cifar_compare evaluate", f.data);
+  limit_dataset(data, f.limit);
   SoftmaxCrossEntropy<float> loss;
   auto optimizer = saved.job.make_optimizer(saved.job);
   ConstantLr schedule(1e-3);
@@ -193,18 +210,33 @@ int evaluate(int argc, char** argv) {
     for (int p = 0; p < e.confusion.num_classes(); ++p) std::printf("%6lld", static_cast<long long>(e.confusion.count(t, p)));
     std::printf("\n");
   }
-  return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  CLI::App app("Train the scratch CNN and fine-tune ResNet50 on CIFAR-10, then write the report "
+               "(the options below; `train` names this default command).",
+               "cifar_compare");
+  CompareFlags compare;
+  add_compare_flags(app, compare);
+  app.add_subcommand("train", "train and write the report (the default; takes the options above)")->fallthrough();
+  SavedRunFlags saved;
+  CLI::App* predict_command = app.add_subcommand("predict", "classify image files with a saved model");
+  add_run_flag(*predict_command, saved);
+  predict_command->add_option("--images", saved.images, "comma-separated image files (any size; resized to the model's input)")
+      ->required();
+  CLI::App* evaluate_command = app.add_subcommand("evaluate", "score a saved model on a dataset's test split");
+  add_run_flag(*evaluate_command, saved);
+  add_data_flag(*evaluate_command, saved.data);
+  add_limit_flag(*evaluate_command, saved.limit);
+  app.require_subcommand(0, 1);
+  parse_or_exit(app, argc, argv);
   try {
-    const std::string mode = argc > 1 ? argv[1] : "";
-    if (mode == "predict") return predict(argc - 1, argv + 1);
-    if (mode == "evaluate") return evaluate(argc - 1, argv + 1);
-    if (mode == "train") return train_and_report(argc - 1, argv + 1);
-    return train_and_report(argc, argv);
+    if (*predict_command) predict(saved);
+    else if (*evaluate_command) evaluate(saved);
+    else train_and_report(compare, app.count("--limit") > 0);
+    return 0;
   } catch (const std::exception& e) {
     std::cerr << "cifar_compare: " << e.what() << std::endl;
     return 1;

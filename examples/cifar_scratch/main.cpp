@@ -10,17 +10,21 @@
 using namespace tinynet_examples;
 
 int main(int argc, char** argv) {
-  CommandLine cli("cifar_scratch", "Train a CNN from scratch on CIFAR-10 and report its test accuracy.");
-  add_standard_flags(cli, "out/cifar_scratch");
-  cli.option("recipe", "notebook", "notebook (the Keras notebook's CNN and settings) or fast (whitened CNN after airbench94, one-cycle SGD)");
-  cli.parse(argc, argv);
+  CLI::App app("Train a CNN from scratch on CIFAR-10 and report its test accuracy.", "cifar_scratch");
+  StandardFlags flags;
+  add_standard_flags(app, flags, "out/cifar_scratch");
+  std::string recipe = "notebook";
+  app.add_option("--recipe", recipe,
+                 "notebook (the Keras notebook's CNN and settings) or fast (whitened CNN after airbench94, one-cycle SGD)")
+      ->check(CLI::IsMember({"notebook", "fast"}))
+      ->capture_default_str();
+  parse_or_exit(app, argc, argv);
   try {
-    tinynet::init_threads_from_env();
-    if (cli.given("threads")) tinynet::set_num_threads(static_cast<int>(cli.integer("threads")));
-    auto data = load_cifar_or_exit("cifar_scratch", cli.text("data"));
-    limit_dataset(data, cli.integer("limit"));
-    CifarJob job = scratch_recipe(cli.text("recipe"), data.train);
-    apply_common_flags(cli, job);
+    apply_thread_flag(flags.threads);
+    auto data = load_cifar_or_exit("cifar_scratch", flags.data);
+    limit_dataset(data, flags.limit);
+    CifarJob job = scratch_recipe(recipe, data.train);
+    apply_common_flags(flags, job);
     run_cifar_job(job, data);
     return 0;
   } catch (const std::exception& e) {

@@ -19,7 +19,6 @@
 #include <vector>
 
 #include "common/cifar_job.hpp"
-#include "common/cli.hpp"
 #include "tinynet/data/normalize.hpp"
 #include "tinynet/data/patch_whitening.hpp"
 #include "tinynet/layers/dropout.hpp"
@@ -205,21 +204,6 @@ inline CifarJob resnet50_recipe(const ResNet50Settings& settings) {
       });
   };
   return job;
-}
-
-// ensures: --epochs, --batch, --lr, --seed, --workers, --out, --resume, --device, --validation applied.
-inline void apply_common_flags(const CommandLine& cli, CifarJob& job) {
-  const std::string device = cli.text("device");
-  check(device == "cpu" || device == "cuda", "--device must be cpu or cuda, got '", device, "'");
-  job.device = device == "cuda" ? Device::cuda : Device::cpu;
-  if (cli.given("epochs")) job.epochs = static_cast<int>(cli.integer("epochs"));
-  if (cli.given("batch")) job.batch_size = cli.integer("batch");
-  job.seed = static_cast<std::uint64_t>(cli.integer("seed"));
-  job.workers = static_cast<int>(cli.integer("workers"));
-  job.out_dir = cli.text("out");
-  job.resume = cli.is_set("resume");
-  if (cli.given("lr")) job.learning_rate = cli.number("lr");
-  if (cli.given("validation")) job.validation_fraction = cli.number("validation");
 }
 
 // ensures: with limit > 0, `limit` training and limit/5 test images, taken at an even

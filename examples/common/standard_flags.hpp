@@ -1,25 +1,131 @@
-// examples/common/standard_flags.hpp: the flags every CIFAR example accepts.
+// examples/common/standard_flags.hpp: the command-line flags the example programs and the
+// benchmark share, each declared once here with CLI11.
+//
+//   CLI::App app("Train a CNN ...", "cifar_scratch");
+//   StandardFlags flags;
+//   add_standard_flags(app, flags, "out/cifar_scratch");
+//   parse_or_exit(app, argc, argv);    // --help prints usage and exits 0; errors exit 2
+//   apply_thread_flag(flags.threads);
+//   apply_common_flags(flags, job);
+// An unset std::optional means "the recipe's value" (or the program's own default).
 #pragma once
 
-#include "common/cli.hpp"
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "common/cifar_job.hpp"
+#include "tinynet/core/threading.hpp"
 
 namespace tinynet_examples {
 
+// The flags every CIFAR training example accepts.
+struct StandardFlags {
+  std::string data;
+  std::optional<int> epochs;
+  std::optional<std::int64_t> batch;
+  std::optional<double> lr;
+  std::optional<int> threads;
+  int workers = 2;
+  std::uint64_t seed = 1;
+  std::string out;
+  std::int64_t limit = 0;
+  std::string device = "cpu";
+  std::optional<double> validation;
+  bool resume = false;
+};
+
+// requires: argv as main() got it. ensures: `app` parsed; exits 0 after --help, 2 with a
+// message naming the program and the option on bad input.
+inline void parse_or_exit(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() != 0) std::cerr << app.get_name() << ": ";
+    std::exit(app.exit(e) == 0 ? 0 : 2);
+  }
+}
+
+// ensures: --threads declared on `app`, read into `threads`; `default_note` ends its help.
+inline CLI::Option* add_threads_flag(CLI::App& app, std::optional<int>& threads, const std::string& default_note) {
+  return app.add_option("--threads", threads, "compute threads (default: " + default_note + ")")
+      ->check(CLI::PositiveNumber);
+}
+
+// ensures: --batch declared on `app`, read into `batch`; `default_note` ends its help.
+inline CLI::Option* add_batch_flag(CLI::App& app, std::optional<std::int64_t>& batch, const std::string& default_note) {
+  return app.add_option("--batch", batch, "training batch size (default: " + default_note + ")")
+      ->check(CLI::PositiveNumber);
+}
+
+// ensures: --size declared on `app` (a square input resolution), read into `size`.
+inline CLI::Option* add_size_flag(CLI::App& app, std::optional<int>& size, const std::string& help) {
+  return app.add_option("--size", size, help)->check(CLI::PositiveNumber);
+}
+
+// ensures: --weights declared on `app` (ResNet50 ImageNet weights), read into `weights`.
+inline CLI::Option* add_weights_flag(CLI::App& app, std::string& weights, const std::string& when_empty) {
+  return app.add_option("--weights", weights,
+                        "ResNet50 ImageNet weights: Keras .h5, TF.js folder/model.json or tinynet .tnck (" +
+                            when_empty + ")");
+}
+
+// ensures: --data declared on `app`, read into `data`.
+inline CLI::Option* add_data_flag(CLI::App& app, std::string& data) {
+  return app.add_option("--data", data, "CIFAR-10 folder (binary release or image folder)");
+}
+
+// ensures: --limit declared on `app`, read into `limit`.
+inline CLI::Option* add_limit_flag(CLI::App& app, std::int64_t& limit) {
+  return app.add_option("--limit", limit, "use only N training and N/5 test images, evenly over the classes (quick runs)")
+      ->capture_default_str();
+}
+
 // ensures: --data, --epochs, --batch, --lr, --threads, --workers, --seed, --out, --limit,
-// --device, --validation and --resume declared on `cli` (epochs/batch/lr default to the recipe's).
-inline void add_standard_flags(CommandLine& cli, const std::string& default_out) {
-  cli.option("data", "", "CIFAR-10 folder (binary release or image folder)");
-  cli.option("epochs", "", "epochs (default: the recipe's, 15)");
-  cli.option("batch", "", "batch size (default: the recipe's)");
-  cli.option("lr", "", "learning rate, or the one-cycle peak (default: the recipe's)");
-  cli.option("threads", "", "compute threads (default: TINYNET_NUM_THREADS or all cores)");
-  cli.option("workers", "2", "augmentation worker threads");
-  cli.option("seed", "1", "random seed");
-  cli.option("out", default_out, "output folder (model, history, metrics)");
-  cli.option("limit", "0", "use only N training and N/5 test images, evenly over the classes (quick runs)");
-  cli.option("device", "cpu", "cpu, or cuda when built with -DTINYNET_WITH_CUDNN=ON");
-  cli.option("validation", "", "fraction of the training set held out for validation, in [0, 1) (default: the recipe's)");
-  cli.flag("resume", "continue from <out>/checkpoint.tnck");
+// --device, --validation and --resume declared on `app`, read into `flags`
+// (epochs/batch/lr/validation default to the recipe's; --out to `default_out`).
+inline void add_standard_flags(CLI::App& app, StandardFlags& flags, const std::string& default_out) {
+  flags.out = default_out;
+  add_data_flag(app, flags.data);
+  app.add_option("--epochs", flags.epochs, "epochs (default: the recipe's, 15)")->check(CLI::PositiveNumber);
+  add_batch_flag(app, flags.batch, "the recipe's");
+  app.add_option("--lr", flags.lr, "learning rate, or the one-cycle peak (default: the recipe's)");
+  add_threads_flag(app, flags.threads, "TINYNET_NUM_THREADS or all cores");
+  app.add_option("--workers", flags.workers, "augmentation worker threads")->capture_default_str();
+  app.add_option("--seed", flags.seed, "random seed")->capture_default_str();
+  app.add_option("--out", flags.out, "output folder (model, history, metrics)")->capture_default_str();
+  add_limit_flag(app, flags.limit);
+  app.add_option("--device", flags.device, "cpu, or cuda when built with -DTINYNET_WITH_CUDNN=ON")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
+      ->capture_default_str();
+  app.add_option("--validation", flags.validation,
+                 "fraction of the training set held out for validation, in [0, 1) (default: the recipe's)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_flag("--resume", flags.resume, "continue from <out>/checkpoint.tnck");
+}
+
+// ensures: the thread count from TINYNET_NUM_THREADS, overridden by --threads when given.
+inline void apply_thread_flag(const std::optional<int>& threads) {
+  tinynet::init_threads_from_env();
+  if (threads) tinynet::set_num_threads(*threads);
+}
+
+// ensures: --epochs, --batch, --lr, --seed, --workers, --out, --resume, --device, --validation
+// applied to `job` (the optional ones only when given).
+inline void apply_common_flags(const StandardFlags& flags, CifarJob& job) {
+  job.device = flags.device == "cuda" ? Device::cuda : Device::cpu;
+  if (flags.epochs) job.epochs = *flags.epochs;
+  if (flags.batch) job.batch_size = *flags.batch;
+  job.seed = flags.seed;
+  job.workers = flags.workers;
+  job.out_dir = flags.out;
+  job.resume = flags.resume;
+  if (flags.lr) job.learning_rate = *flags.lr;
+  if (flags.validation) job.validation_fraction = *flags.validation;
 }
 
 }  // namespace tinynet_examples
