@@ -1,5 +1,5 @@
 # Finds what tinynet::tinynet links; shared by the build tree and the installed package.
-# Input: TINYNET_WITH_HDF5 (ON/OFF). Defines the imported targets tinynet::tinynet uses.
+# Input: TINYNET_WITH_HDF5, TINYNET_WITH_ONNX (ON/OFF). Defines the imported targets tinynet::tinynet uses.
 include(CMakeFindDependencyMacro)
 find_dependency(Eigen3 3.3 NO_MODULE)
 find_dependency(OpenMP COMPONENTS CXX)
@@ -11,4 +11,9 @@ endif()
 # Keras .h5 import: Debian's libhdf5-dev (C library).
 if(TINYNET_WITH_HDF5 AND NOT TARGET PkgConfig::TINYNET_HDF5)
   pkg_check_modules(TINYNET_HDF5 REQUIRED IMPORTED_TARGET GLOBAL hdf5)
+endif()
+# ONNX export/import: Debian's libonnx-dev (target onnx_proto) and libprotobuf-dev.
+if(TINYNET_WITH_ONNX AND NOT TARGET onnx_proto)
+  find_dependency(Protobuf)
+  find_dependency(ONNX CONFIG)
 endif()
