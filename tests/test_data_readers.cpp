@@ -288,18 +288,30 @@ TEST_CASE("bad images: stop names the path, skip lists it", "[data][folder]") {
 }
 
 namespace {
-// ensures: a 16x16 PNG whose zlib stream starts with an invalid deflate block (type 3), on
-// which stb_image fails without setting a failure reason.
-std::string png_with_corrupt_zlib_stream() {
+// ensures: a valid 16x16 RGB PNG.
+std::string small_png() {
   std::vector<std::uint8_t> rgb(16 * 16 * 3);
   for (std::size_t i = 0; i < rgb.size(); ++i) rgb[i] = static_cast<std::uint8_t>(i * 37 % 251);
   std::string png;
-  const auto append = [](void* out, void* data, int size) { static_cast<std::string*>(out)->append(static_cast<char*>(data), size); };
+  const auto append = [](void* out, void* data, int size) {
+    static_cast<std::string*>(out)->append(static_cast<char*>(data), static_cast<std::size_t>(size));
+  };
   REQUIRE(stbi_write_png_to_func(append, &png, 16, 16, 3, rgb.data(), 48) != 0);
+  return png;
+}
+
+// ensures: small_png() with a zlib stream that starts with an invalid deflate block (type 3),
+// on which stb_image fails without setting a failure reason.
+std::string png_with_corrupt_zlib_stream() {
+  std::string png = small_png();
   const std::size_t idat = png.find("IDAT");
   REQUIRE(idat != std::string::npos);
   png.replace(idat + 4 + 2, 6, std::string(6, '\xFF'));  // after the 2-byte zlib header
   return png;
+}
+
+detail::DecodedImage decode(const std::string& bytes) {
+  return detail::decode_rgb_bytes(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()));
 }
 }  // namespace
 
@@ -312,7 +324,7 @@ TEST_CASE("a PNG with a corrupt zlib stream is an Error naming it, in any thread
   CHECK_THAT(error_of([&] { read_image_class_folders(tmp / "train"); }),
              Contains(paths[1]) && Contains("not a decodable image") && Contains("no reason given"));
   // After another failure in the same thread, that failure's reason is not reused.
-  write_bytes(tmp / "sig.png", "not a png at all");
+  write_bytes(tmp / "sig.png", std::string("\x89PNG\r\n\x1A\n\0\0\0\0abcd\0\0\0\0", 20));  // no IHDR
   CHECK_THAT(detail::decode_rgb(tmp / "sig.png").error, Contains("stb_image: "));
   const auto corrupt = detail::decode_rgb(paths[1]);
   CHECK(corrupt.pixels == nullptr);
@@ -321,6 +333,20 @@ TEST_CASE("a PNG with a corrupt zlib stream is an Error naming it, in any thread
   const auto planes = read_rgb_image(paths[0]);
   CHECK(planes.shape() == Shape{3, 16, 16});
   CHECK(planes[5] == pattern(0, 0, 5));
+}
+
+TEST_CASE("a PNG chunk or image size beyond the file is refused before decoding", "[data][folder]") {
+  std::string png = small_png();
+  REQUIRE(decode(png).pixels != nullptr);
+  const std::size_t idat = png.find("IDAT") - 4;
+  std::string bomb = png;
+  bomb.replace(idat, 4, std::string("\x40\0\0\0", 4));  // stb would allocate 1 GiB for it
+  CHECK_THAT(decode(bomb).error, Contains("not a decodable image (PNG chunk 'IDAT' at byte offset " +
+                                          std::to_string(idat) + " claims 1073741824 bytes"));
+  std::string huge = png;
+  huge.replace(16, 8, std::string("\0\0\x13\x88\0\0\x13\x88", 8));  // IHDR: 5000 x 5000
+  CHECK_THAT(decode(huge).error, Contains("claims 5000x5000 pixels, over the limit of 16777216"));
+  CHECK_THAT(decode("GIF89a\x01\0\x01\0").error, Contains("not a PNG, JPEG or BMP file"));
 }
 
 TEST_CASE("a directory in place of a CIFAR file is named as such", "[data][cifar]") {

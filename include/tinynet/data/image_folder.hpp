@@ -14,6 +14,7 @@
 #include <cctype>
 #include <climits>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -132,14 +133,39 @@ inline std::string stb_failure_reason() {
   return reason;
 }
 
-// The largest image decoded: 2^26 pixels (8192 x 8192; 192 MiB as RGB). A header claiming
-// more is refused before stb_image allocates for it.
-constexpr std::int64_t max_image_pixels = std::int64_t{1} << 26;
+// The largest image decoded: 2^24 pixels (4096 x 4096; 48 MiB as RGB, up to 128 MiB while
+// stb_image decodes 16-bit RGBA). A header claiming more is refused before stb allocates.
+constexpr std::int64_t max_image_pixels = std::int64_t{1} << 24;
+
+// requires: `bytes` holds `size` >= 0 bytes.
+// ensures: "" when they start like a PNG, JPEG or BMP file (the formats image folders hold) and,
+// for a PNG, every chunk's length fits in the bytes (stb_image would allocate what a chunk
+// claims before reading it); otherwise why not.
+inline std::string check_image_container(const stbi_uc* bytes, int size) {
+  const auto starts_with = [&](const char* magic, int n) { return size >= n && std::memcmp(bytes, magic, n) == 0; };
+  if (starts_with("\xFF\xD8", 2) || starts_with("BM", 2)) return "";
+  if (!starts_with("\x89PNG\r\n\x1A\n", 8)) return "not a PNG, JPEG or BMP file (by its first bytes)";
+  for (std::int64_t at = 8; at + 8 <= size;) {
+    const std::int64_t length = std::int64_t{bytes[at]} << 24 | bytes[at + 1] << 16 | bytes[at + 2] << 8 | bytes[at + 3];
+    const std::string type(reinterpret_cast<const char*>(bytes) + at + 4, 4);
+    if (at + 12 + length > size)
+      return "PNG chunk '" + type + "' at byte offset " + std::to_string(at) + " claims " + std::to_string(length) +
+             " bytes, but only " + std::to_string(size - at - 12) + " follow (truncated or corrupt)";
+    if (type == "IEND") break;
+    at += 12 + length;
+  }
+  return "";
+}
 
 // requires: `bytes` holds `size` >= 0 bytes.
 // ensures: the bytes decoded to 3-channel RGB, or `error` set (bad data is not an exception).
 inline DecodedImage decode_rgb_bytes(const stbi_uc* bytes, int size) {
   DecodedImage image;
+  const std::string container_problem = check_image_container(bytes, size);
+  if (!container_problem.empty()) {
+    image.error = "not a decodable image (" + container_problem + ")";
+    return image;
+  }
   int channels_in_file = 0;
   if (stbi_info_from_memory(bytes, size, &image.width, &image.height, &channels_in_file) &&
       static_cast<std::int64_t>(image.width) * image.height > max_image_pixels) {

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets of the file readers with clang (AddressSanitizer and
+# UndefinedBehaviorSanitizer on), writes their seed corpora and runs each target for a while.
+# Prints one line per target: executions, coverage (edges), corpus size, peak RSS. Exits
+# non-zero on any crash, sanitizer report, leak, uncaught exception, an error message that
+# does not name the file, or an allocation above the cap (-malloc_limit_mb).
+# Exception: Debian's libhdf5 1.10.8 has memory-safety bugs and hangs on malformed files
+# (docs/loaders.md). fuzz_keras_hdf5 runs in fork mode and keeps going past them; each input it
+# saved is run again, and only a finding whose innermost non-runtime frame is outside
+# libhdf5 fails the run (the others are counted as "libhdf5 findings").
+# Usage: tests/fuzz/run_fuzzers.sh [seconds-per-target] [build-dir] [jobs]
+#   default 10 s per target (the CI smoke run); e.g. 720 for the one-CPU-hour run (5 targets).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+seconds="${1:-10}"
+build="${2:-$root/build-fuzz}"
+jobs="${3:-$(nproc 2>/dev/null || echo 2)}"
+malloc_limit_mb=512
+
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+      -DTINYNET_BUILD_FUZZERS=ON -DTINYNET_BUILD_EXAMPLES=OFF -DTINYNET_BUILD_BENCHMARKS=OFF -DTINYNET_WERROR=ON > /dev/null
+targets=(fuzz_cifar_binary fuzz_image_decode fuzz_tfjs_model fuzz_checkpoint)
+if grep -q "TINYNET_WITH_HDF5:BOOL=ON" "$build/CMakeCache.txt"; then targets+=(fuzz_keras_hdf5); fi
+cmake --build "$build" -j"$jobs" --target fuzz_seeds "${targets[@]}"
+
+corpus="$build/fuzz_corpus"
+"$build/tests/fuzz/fuzz_seeds" "$corpus/seeds" > /dev/null
+if [ -n "${targets[4]:-}" ]; then
+  if /usr/bin/python3 -c "import h5py" 2> /dev/null; then
+    /usr/bin/python3 "$root/tests/fuzz/make_keras_seed.py" "$corpus/seeds/fuzz_keras_hdf5"
+  else
+    echo "python3-h5py missing: fuzz_keras_hdf5 starts without seeds"
+    mkdir -p "$corpus/seeds/fuzz_keras_hdf5"
+  fi
+fi
+
+# ensures: exit 0 when the sanitizer/libFuzzer report in log $1 has, as its innermost frame
+# outside the runtimes and libc, one in libhdf5.
+in_libhdf5() {
+  grep -E '^ +#[0-9]+ 0x' "$1" | grep -vE 'libclang_rt|sanitizer|__interceptor|fuzzer::|libc\.so|__asan|__ubsan' |
+    head -1 | grep -q libhdf5
+}
+
+export TMPDIR="$build/fuzz_tmp"   # the targets' scratch files
+mkdir -p "$TMPDIR"
+failed=0
+printf '%-18s %8s %12s %10s %8s %8s\n' target seconds executions "cov(edges)" corpus "rss(MB)"
+for t in "${targets[@]}"; do
+  mkdir -p "$corpus/$t" "$build/fuzz_logs"
+  log="$build/fuzz_logs/$t.log"
+  rm -f "$build/fuzz_logs/$t-"*
+  fork=()
+  [ "$t" = fuzz_keras_hdf5 ] && fork=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
+  export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  if ! "$build/tests/fuzz/$t" "$corpus/$t" "$corpus/seeds/$t" -max_total_time="$seconds" -max_len=65536 \
+       -malloc_limit_mb=$malloc_limit_mb -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 "${fork[@]}" \
+       -artifact_prefix="$build/fuzz_logs/$t-" > "$log" 2>&1 && [ ${#fork[@]} -eq 0 ]; then
+    failed=1
+    echo "$t: FAILED, see $log (the input is saved as $build/fuzz_logs/$t-*)"
+  fi
+  external=0
+  for input in $( [ ${#fork[@]} -gt 0 ] && ls "$build/fuzz_logs/$t-"* 2> /dev/null); do
+    timeout 60 "$build/tests/fuzz/$t" -timeout=10 -malloc_limit_mb=$malloc_limit_mb "$input" > "$input.log" 2>&1 || true
+    if in_libhdf5 "$input.log"; then
+      external=$((external + 1))
+    else
+      failed=1
+      echo "$t: FAILED on $input (outside libhdf5), see $input.log"
+    fi
+  done
+  [ $external -gt 0 ] && echo "$t: $external libhdf5 finding(s), inputs in $build/fuzz_logs/$t-*"
+  runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}' | tail -1)
+  [ -z "$runs" ] && runs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#')
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | awk '{print $2}')
+  rss=$(grep -o 'stat::peak_rss_mb: [0-9]*' "$log" | awk '{print $2}' | tail -1)
+  files=$(find "$corpus/$t" -type f | wc -l)
+  printf '%-18s %8s %12s %10s %8s %8s\n' "$t" "$seconds" "${runs:-?}" "${cov:-?}" "$files" "${rss:-?}"
+done
+rm -rf "$TMPDIR"
+exit $failed

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The sanitizer job: builds the tests of every file reader and of the data pipeline with
+# AddressSanitizer + UndefinedBehaviorSanitizer (-fsanitize=address,undefined, any report is
+# fatal) and runs them: test_data_readers (CIFAR binary, image folders, load_dataset),
+# test_weight_files (TF.js, Keras HDF5, checkpoints, the atomic writer), test_data_pipeline
+# (batch loader workers, augmentation). ThreadSanitizer: TSAN=1 builds test_data_pipeline and
+# test_data_readers with -fsanitize=thread instead (docs/loaders.md has the last results).
+# Usage: tests/run_sanitizers.sh [build-dir] [jobs]
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+jobs="${2:-$(nproc 2>/dev/null || echo 2)}"
+if [ "${TSAN:-0}" = 1 ]; then
+  build="${1:-$root/build-tsan}"
+  flags="-fsanitize=thread -g -O1"
+  targets=(test_data_pipeline test_data_readers)
+else
+  build="${1:-$root/build-asan}"
+  flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g -O1"
+  targets=(test_data_readers test_weight_files test_data_pipeline)
+fi
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DTINYNET_WERROR=ON -DTINYNET_BUILD_EXAMPLES=OFF \
+      -DTINYNET_BUILD_BENCHMARKS=OFF -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="$flags" > /dev/null
+cmake --build "$build" -j"$jobs" --target "${targets[@]}"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export TSAN_OPTIONS=halt_on_error=1 TINYNET_SHARED_DIR="${TINYNET_SHARED_DIR:-$root/../shared}"
+for t in "${targets[@]}"; do
+  (cd "$root/tests" && "$build/tests/$t")
+done
+echo "sanitizer job (${flags%% *}): ${targets[*]} passed"
