@@ -13,6 +13,12 @@
 // alternate_flips, its mirroring is alternating_flip(seed, index, e) instead). So the
 // batches depend on (seed, epoch, options) only, not on the worker count or timing.
 //
+// Shards (data-parallel training): with shards = R, rank `shard` gets its part of every batch
+// of the order above: batch k's B samples (fewer in the last batch) cut into R consecutive
+// parts of equal size (+-1 in the last batch), so the R ranks together see every sample once
+// per epoch, each augmented exactly as in one process. A last batch with fewer than R samples
+// is dropped (at most R - 1 samples an epoch); B must be a multiple of R.
+//
 // Threads: the workers run only per-sample code (no OpenMP regions of their own), and
 // each sets its OpenMP thread count to 1, so a converter that contains OpenMP loops does
 // not start a second thread pool beside the training one. The converter is called from
@@ -48,6 +54,8 @@ struct Batch {
   Tensor<float> images;               // [B, C, H, W]
   std::vector<int> labels;            // B labels
   std::vector<std::int64_t> indices;  // the dataset index of each sample
+  std::int64_t global_size = 0;       // samples in the batch over all shards (B without shards)
+  std::int64_t global_offset = 0;     // where this shard's samples start in it (0 without shards)
   std::int64_t size() const { return static_cast<std::int64_t>(labels.size()); }
 };
 
@@ -146,6 +154,7 @@ struct BatchLoaderOptions {
   int prefetch = 4;        // batches prepared ahead (at most this many in flight)
   AugmentOptions augment;  // default: no augmentation
   BatchFormat format;
+  int shard = 0, shards = 1;  // this rank's part of each batch (data-parallel training)
 };
 
 class BatchLoader {
@@ -158,9 +167,14 @@ class BatchLoader {
     check(options.batch_size >= 1, "BatchLoader: batch_size must be >= 1, got ", options.batch_size);
     check(options.workers >= 1, "BatchLoader: workers must be >= 1, got ", options.workers);
     check(options.prefetch >= 1, "BatchLoader: prefetch must be >= 1, got ", options.prefetch);
+    check(options.shards >= 1 && options.shard >= 0 && options.shard < options.shards, "BatchLoader: shard ",
+          options.shard, " of ", options.shards, " does not exist");
+    check(options.batch_size % options.shards == 0, "BatchLoader: the global batch of ", options.batch_size,
+          " samples does not divide among ", options.shards, " ranks; use a batch size that is a multiple of ",
+          options.shards);
     out_sample_ = options.format.sample_shape(data.sample_shape(), "BatchLoader");
-    const std::int64_t n = data.size(), b = options.batch_size;
-    num_batches_ = options.drop_last ? n / b : (n + b - 1) / b;
+    const std::int64_t n = data.size(), b = options.batch_size, remainder = n % b;
+    num_batches_ = n / b + (!options.drop_last && remainder >= options.shards ? 1 : 0);
     slots_.resize(static_cast<std::size_t>(options.prefetch));
     try {
       for (int w = 0; w < options.workers; ++w) workers_.emplace_back([this] { worker_loop(); });
@@ -223,6 +237,8 @@ class BatchLoader {
     out.images.copy_from(slot.batch.images);
     out.labels = slot.batch.labels;
     out.indices = slot.batch.indices;
+    out.global_size = slot.batch.global_size;
+    out.global_offset = slot.batch.global_offset;
     lock.lock();
     slot.ready = false;
     ++consumed_;
@@ -289,8 +305,11 @@ class BatchLoader {
 
   // Runs without the lock: order_ and the slot are not changed while busy_ > 0.
   void produce(std::int64_t k, int epoch, Batch& batch, Scratch& scratch) const {
-    const std::int64_t first = k * options_.batch_size;
-    const std::int64_t count = std::min(options_.batch_size, data_.size() - first);
+    const std::int64_t global_size = std::min(options_.batch_size, data_.size() - k * options_.batch_size);
+    batch.global_size = global_size;
+    batch.global_offset = global_size * options_.shard / options_.shards;
+    const std::int64_t first = k * options_.batch_size + batch.global_offset;  // epoch position of sample 0
+    const std::int64_t count = global_size * (options_.shard + 1) / options_.shards - batch.global_offset;
     const std::int64_t* indices = order_.data() + first;
     batch.indices.assign(indices, indices + count);
     batch.labels.resize(static_cast<std::size_t>(count));

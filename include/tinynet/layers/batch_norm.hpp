@@ -13,9 +13,16 @@
 // unbiased batch variance, as TF's fused kernel and PyTorch do); otherwise (inference, or a
 // frozen layer even while the model trains) it uses the moving statistics and updates nothing.
 // backward() follows the mode of the last forward().
+// Synchronized (set_cross_replica_sum): data-parallel ranks normalise with the mean and
+// variance of the global batch; the per-channel sums are added over the ranks in the forward
+// (mean, then the centred squares) and in the backward (sum dy, sum dy * xhat), so the layer
+// computes what one process would on the whole batch. CPU tensors only.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -72,6 +79,13 @@ class BatchNorm : public Layer<T> {
     epsilon_ = epsilon;
   }
 
+  // A function that replaces `count` doubles, on every rank, by their sum over the ranks.
+  using CrossReplicaSum = std::function<void(double* values, std::int64_t count)>;
+  // ensures: training forwards (and their backwards) use the global batch's statistics, the
+  // sums added by `sum` (an empty function: this rank's batch only, the default).
+  void set_cross_replica_sum(CrossReplicaSum sum) { cross_replica_sum_ = std::move(sum); }
+  bool synchronized() const { return static_cast<bool>(cross_replica_sum_); }
+
   Shape build(const Shape& in) override {
     check(in.rank() == 3 || in.rank() == 1, this->label(), ": needs [C,H,W] or [F] input, got ", in);
     const Shape channels{in[0]};
@@ -95,7 +109,9 @@ class BatchNorm : public Layer<T> {
     input_ = x;
     output_.resize(x.shape(), x.device());
     used_batch_statistics_ = this->training() && this->trainable();
-    if (used_batch_statistics_) {
+    if (used_batch_statistics_ && synchronized()) {
+      forward_synchronized(x);
+    } else if (used_batch_statistics_) {
       const Shape channels{x.dim(1)};
       saved_mean_.resize(channels, x.device());
       saved_inv_std_.resize(channels, x.device());
@@ -115,7 +131,9 @@ class BatchNorm : public Layer<T> {
     Tensor<T> dgamma = this->params_.grad(0), dbeta = this->params_.grad(1);
     Tensor<T>* dx = want_dx ? &grad_input_ : nullptr;
     const Tensor<T>* relu_output = relu_ ? &output_ : nullptr;
-    if (used_batch_statistics_)
+    if (used_batch_statistics_ && synchronized())
+      backward_synchronized(dy, relu_output, dx, train ? &dgamma : nullptr, train ? &dbeta : nullptr);
+    else if (used_batch_statistics_)
       batch_norm_backward_training(input_, dy, relu_output, gamma(), saved_mean_, saved_inv_std_, dx,
                                    train ? &dgamma : nullptr, train ? &dbeta : nullptr);
     else
@@ -140,6 +158,55 @@ class BatchNorm : public Layer<T> {
   Tensor<T> moving_variance() const { return this->params_.value(3); }
 
  private:
+  // ensures: the training forward with the global batch's statistics (see the header).
+  void forward_synchronized(const Tensor<T>& x) {
+    const std::int64_t C = x.dim(1);
+    const std::size_t c = static_cast<std::size_t>(C);
+    sums_.assign(2 * c, 0.0);  // [sum x | count, unused squares] then [sum xc | sum xc^2]
+    batch_norm_channel_sums(x, nullptr, sums_.data(), sums_.data() + c);
+    sums_[c] = static_cast<double>(x.numel() / C);
+    cross_replica_sum_(sums_.data(), C + 1);
+    count_ = sums_[c];
+    mean_.assign(sums_.begin(), sums_.begin() + C);
+    for (double& m : mean_) m /= count_;
+    batch_norm_channel_sums(x, mean_.data(), sums_.data(), sums_.data() + c);  // centred: no cancellation
+    cross_replica_sum_(sums_.data(), 2 * C);
+    std::vector<double> variance(c);
+    inv_std_.resize(c);
+    saved_mean_.resize(Shape{C}, x.device());
+    saved_inv_std_.resize(Shape{C}, x.device());
+    Tensor<T> running_mean = moving_mean(), running_variance = moving_variance();
+    const double unbias = count_ > 1 ? count_ / (count_ - 1) : 1.0;
+    for (std::size_t k = 0; k < c; ++k) {
+      const double shift = sums_[k] / count_;  // ~0: the mean of the centred values
+      variance[k] = std::max(0.0, sums_[c + k] / count_ - shift * shift);
+      inv_std_[k] = 1.0 / std::sqrt(variance[k] + epsilon_);
+      saved_mean_[k] = static_cast<T>(mean_[k]);
+      saved_inv_std_[k] = static_cast<T>(inv_std_[k]);
+      running_mean[k] = static_cast<T>(momentum_ * running_mean[k] + (1 - momentum_) * mean_[k]);
+      running_variance[k] = static_cast<T>(momentum_ * running_variance[k] + (1 - momentum_) * variance[k] * unbias);
+    }
+    batch_norm_forward_with_statistics(x, gamma(), beta(), mean_.data(), variance.data(), epsilon_, output_, relu_);
+  }
+
+  // ensures: the training backward with the global sums: dgamma and dbeta this rank's share
+  // (the data-parallel gradient sum adds the ranks' shares), dx through the global statistics.
+  void backward_synchronized(const Tensor<T>& dy, const Tensor<T>* relu_output, Tensor<T>* dx, Tensor<T>* dgamma,
+                             Tensor<T>* dbeta) {
+    const std::int64_t C = input_.dim(1);
+    const std::size_t c = static_cast<std::size_t>(C);
+    sums_.assign(2 * c, 0.0);  // [sum dy | sum dy * xhat]
+    batch_norm_gradient_sums(input_, dy, relu_output, mean_.data(), inv_std_.data(), sums_.data(), sums_.data() + c);
+    for (std::size_t k = 0; k < c; ++k) {
+      if (dbeta) (*dbeta)[static_cast<std::int64_t>(k)] = static_cast<T>(sums_[k]);
+      if (dgamma) (*dgamma)[static_cast<std::int64_t>(k)] = static_cast<T>(sums_[c + k]);
+    }
+    cross_replica_sum_(sums_.data(), 2 * C);
+    if (dx)
+      batch_norm_backward_from_sums(input_, dy, relu_output, gamma(), mean_.data(), inv_std_.data(), sums_.data(),
+                                    sums_.data() + c, count_, *dx);
+  }
+
   double momentum_ = 0.99, epsilon_ = 1e-3;
   bool relu_ = false;
   bool scale_ = true;
@@ -147,6 +214,9 @@ class BatchNorm : public Layer<T> {
   bool used_batch_statistics_ = false;
   Tensor<T> input_, output_, grad_input_;
   Tensor<T> saved_mean_, saved_inv_std_;  // batch statistics of the last training forward
+  CrossReplicaSum cross_replica_sum_;     // set: synchronized over data-parallel ranks
+  std::vector<double> sums_, mean_, inv_std_;  // synchronized: global statistics (double)
+  double count_ = 0;                           // synchronized: values per channel, all ranks
 };
 
 }  // namespace tinynet

@@ -6,6 +6,7 @@
 // In inference mode it is the identity (output and gradient are views, no copy).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -34,6 +35,13 @@ class Dropout : public Layer<T> {
   Rng& rng() { return rng_; }
   // ensures: this layer's generator listed (unnamed: containers prefix the layer name).
   void collect_rngs(std::vector<std::pair<std::string, Rng*>>& out) override { out.emplace_back("", &rng_); }
+  // requires: first_sample >= 0. ensures: the next masks are those samples [first_sample,
+  // first_sample + N) of a larger batch would get (data-parallel ranks share one global mask;
+  // 0, the default, for a whole batch).
+  void set_first_sample(std::int64_t first_sample) {
+    check(first_sample >= 0, this->label(), ": first sample ", first_sample, " must be >= 0");
+    first_sample_ = first_sample;
+  }
 
   const Tensor<T>& forward(const Tensor<T>& x) override {
     this->check_input(x);
@@ -41,7 +49,7 @@ class Dropout : public Layer<T> {
     if (!masked_) return identity_output_ = x;
     mask_.resize(x.shape(), x.device());
     output_.resize(x.shape(), x.device());
-    dropout_forward(x, rate_, rng_, mask_, output_);
+    dropout_forward(x, rate_, rng_, mask_, output_, first_sample_ * (x.numel() / std::max<std::int64_t>(1, x.dim(0))));
     return output_;
   }
 
@@ -57,6 +65,7 @@ class Dropout : public Layer<T> {
  private:
   double rate_;
   Rng rng_;
+  std::int64_t first_sample_ = 0;
   bool masked_ = false;  // whether the last forward applied a mask
   Tensor<T> mask_, output_, grad_input_;          // owned buffers of the masked path
   Tensor<T> identity_output_, identity_grad_;      // views of x and dy in the identity path

@@ -11,6 +11,7 @@
 // with per-layer views. A Sequential is itself a Layer, so models nest.
 #pragma once
 
+#include <functional>
 #include <iomanip>
 #include <memory>
 #include <ostream>
@@ -79,12 +80,21 @@ class Sequential : public Composite<T> {
     }
     const std::size_t stop = this->input_grad_needed() ? 0 : std::min(first_learning, this->children_.size());
     const Tensor<T>* g = &dy;
+    std::int64_t offset = this->parameters().size();  // where child i's parameters begin
     for (std::size_t i = this->children_.size(); i-- > stop;) {
       this->children_[i]->set_input_grad_needed(i > stop || this->input_grad_needed());
       g = &this->children_[i]->backward(*g);
+      offset -= this->children_[i]->parameters().size();
+      if (backward_observer_) backward_observer_(offset);
     }
     return stop > 0 ? no_gradient_ : *g;
   }
+
+  // ensures: from now on backward() calls observer(offset) after each child's backward, with
+  // the offset in parameters() where that child's parameters begin: every gradient at or
+  // after it is final for this step (data-parallel training starts sending them). An empty
+  // function removes the observer.
+  void set_backward_observer(std::function<void(std::int64_t)> observer) { backward_observer_ = std::move(observer); }
 
   // ensures: the optimizer's view of the model: [offset, count) ranges of parameters().values().
   std::vector<std::pair<std::int64_t, std::int64_t>> trainable_ranges() const {
@@ -120,6 +130,7 @@ class Sequential : public Composite<T> {
 
  private:
   Tensor<T> no_gradient_;  // returned when no input gradient was computed
+  std::function<void(std::int64_t)> backward_observer_;
 };
 
 }  // namespace tinynet

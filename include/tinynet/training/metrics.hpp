@@ -27,11 +27,12 @@ class ConfusionMatrix {
 
   int num_classes() const { return num_classes_; }
 
-  // requires: both labels in [0, num_classes()). ensures: count(true_label, predicted) grows by one.
-  void add(int true_label, int predicted) {
+  // requires: both labels in [0, num_classes()); times >= 0. ensures: count(true_label,
+  // predicted) grows by `times`.
+  void add(int true_label, int predicted, std::int64_t times = 1) {
     check(in_range(true_label) && in_range(predicted), "ConfusionMatrix::add(", true_label, ", ", predicted,
           "): labels must lie in [0,", num_classes_, ")");
-    ++counts_[index(true_label, predicted)];
+    counts_[index(true_label, predicted)] += times;
   }
 
   // requires: both labels in range. ensures: samples of class true_label predicted as `predicted`.

@@ -11,6 +11,13 @@
 // (CSV + JSON), the resumable checkpoint (model, optimizer, epoch, RNG and schedule
 // state; atomic) and the best model by validation accuracy, and stops early when the
 // validation loss has not improved for `early_stopping_patience` epochs.
+//
+// Data-parallel (set_data_parallel): the loader must be sharded over the ranks; fit() first
+// broadcasts rank 0's parameters, each step sums the gradients over the ranks (buckets during
+// the backward), each epoch averages unsynchronized BatchNorm statistics; train and
+// validation metrics are reduced over the ranks, and only rank 0 logs and writes files.
+// evaluate() evaluates each rank's share of the data and reduces the results (every rank gets
+// the whole Evaluation).
 #pragma once
 
 #include <algorithm>
@@ -23,9 +30,11 @@
 #include <vector>
 
 #include "tinynet/backend/device_copy.hpp"
+#include "tinynet/backend/elementwise.hpp"
 #include "tinynet/backend/input_stager.hpp"
 #include "tinynet/core/denormals.hpp"
 #include "tinynet/data/batch_loader.hpp"
+#include "tinynet/distributed/data_parallel.hpp"
 #include "tinynet/io/checkpoint.hpp"
 #include "tinynet/losses/softmax_cross_entropy.hpp"
 #include "tinynet/optim/optimizer.hpp"
@@ -66,11 +75,23 @@ class Trainer {
   Trainer(Layer<T>& model, SoftmaxCrossEntropy<T>& loss, Optimizer<T>& optimizer, LrSchedule& schedule)
       : model_(model), loss_(loss), optimizer_(optimizer), schedule_(schedule) {}
 
+  // requires: dp over this trainer's model (or null: one process); it outlives the trainer's
+  // use of it. ensures: fit() and evaluate() run data-parallel as the header says.
+  void set_data_parallel(DataParallel<T>* dp) { dp_ = dp; }
+  // ensures: whether this process writes files and logs (rank 0, or no data parallelism).
+  bool is_leader() const { return !dp_ || dp_->rank() == 0; }
+
   // requires: model built for the loader's sample shape; validation may be null.
   // ensures: the completed history (options.history plus the new epochs); the compute
   // threads flush denormals as flush_denormals() says (core/denormals.hpp).
   History fit(BatchLoader& train, const ImageDataset* validation, FitOptions options) {
     set_flush_denormals(flush_denormals());
+    if (!is_leader()) {  // the other ranks compute, rank 0 reports
+      options.log = nullptr;
+      options.live_progress = false;
+      options.checkpoint_path = options.best_model_path = options.history_prefix = "";
+    }
+    if (dp_) dp_->broadcast_parameters();
     History history = options.history;
     model_.set_input_grad_needed(false);
     double best_accuracy = -1, best_loss = std::numeric_limits<double>::infinity();
@@ -80,7 +101,7 @@ class Trainer {
       if (e.val_loss < best_loss) best_loss = e.val_loss, epochs_without_improvement = 0;
       else ++epochs_without_improvement;
     }
-    ProgressBar bar(std::cout, options.live_progress);
+    ProgressBar bar(std::cout, options.live_progress && is_leader());
     for (int epoch = options.first_epoch; epoch < options.epochs; ++epoch) {
       EpochRecord record = train_epoch(train, epoch, options.epochs, bar);
       if (validation) {
@@ -125,12 +146,16 @@ class Trainer {
     const int K = data.num_classes();
     Evaluation ev;
     ev.confusion = ConfusionMatrix(K);
-    if (keep_outputs) ev.probabilities.reserve(static_cast<std::size_t>(data.size() * K));
+    if (keep_outputs) {
+      ev.predictions.assign(static_cast<std::size_t>(data.size()), 0);
+      ev.probabilities.assign(static_cast<std::size_t>(data.size() * K), 0.0f);
+    }
     std::vector<std::int64_t> indices;
     Batch batch;
     double loss_sum = 0;
-    for (std::int64_t first = 0; first < data.size(); first += batch_size) {
-      const std::int64_t count = std::min(batch_size, data.size() - first);
+    const auto share = dp_ ? dp_->share(data.size()) : std::make_pair(std::int64_t(0), data.size());
+    for (std::int64_t first = share.first; first < share.second; first += batch_size) {
+      const std::int64_t count = std::min(batch_size, share.second - first);
       indices.resize(count);
       for (std::int64_t k = 0; k < count; ++k) indices[k] = first + k;
       make_batch(data, indices.data(), count, format, batch);
@@ -144,11 +169,12 @@ class Trainer {
         loss_sum -= std::log(std::max<double>(row[label], 1e-12));
         ev.confusion.add(label, predicted);
         if (keep_outputs) {
-          ev.predictions.push_back(predicted);
-          ev.probabilities.insert(ev.probabilities.end(), row, row + K);
+          ev.predictions[static_cast<std::size_t>(first + k)] = predicted;
+          std::copy(row, row + K, ev.probabilities.begin() + (first + k) * K);
         }
       }
     }
+    if (dp_) loss_sum = reduce_evaluation(ev, loss_sum, keep_outputs);
     ev.loss = data.size() ? loss_sum / data.size() : 0;
     ev.accuracy = ev.confusion.accuracy();
     ev.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -197,11 +223,20 @@ class Trainer {
       const bool have_next = train.next(next_batch);
       if (have_next) stager.stage(next_batch.images);
       optimizer_.set_learning_rate(schedule_.rate(epoch, static_cast<double>(step) / steps));
+      if (dp_) dp_->begin_step(batch);
       const Tensor<T>& logits = model_.forward(input);
       const double loss = loss_.forward(logits, batch.labels);
       check(std::isfinite(loss), "fit: the loss became ", loss, " at epoch ", epoch + 1, " step ", step + 1,
             " (learning rate ", optimizer_.learning_rate(), "); lower the learning rate");
-      model_.backward(loss_.backward());
+      if (dp_) {  // this rank's share of the global batch's mean loss; gradients summed over the ranks
+        const Tensor<T>& dlogits = loss_.backward();
+        scaled_loss_grad_.resize(dlogits.shape(), dlogits.device());
+        scale_shift(dlogits, dp_->gradient_scale(), T(0), scaled_loss_grad_);
+        model_.backward(scaled_loss_grad_);
+        dp_->finish_gradients();
+      } else {
+        model_.backward(loss_.backward());
+      }
       optimizer_.step(model_);
       const Tensor<T>& host_logits = on_host(logits);
       const std::int64_t K = host_logits.dim(1);
@@ -217,16 +252,47 @@ class Trainer {
       have_batch = have_next;
     }
     bar.finish();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (dp_) {
+      double totals[3] = {loss_sum, static_cast<double>(correct), static_cast<double>(seen)};
+      dp_->sum_on_host(totals, 3);
+      loss_sum = totals[0];
+      correct = static_cast<std::int64_t>(totals[1]);
+      seen = static_cast<std::int64_t>(totals[2]);
+      dp_->average_statistics();
+    }
     EpochRecord r{};
     r.epoch = epoch + 1;
     r.train_loss = seen ? loss_sum / seen : 0;
     r.train_accuracy = seen ? static_cast<double>(correct) / seen : 0;
     r.learning_rate = optimizer_.learning_rate();
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    r.seconds = seconds;
     r.images_per_second = r.seconds > 0 ? seen / r.seconds : 0;
     r.data_wait_seconds = train.wait_seconds();
     r.val_loss = r.val_accuracy = std::numeric_limits<double>::quiet_NaN();
     return r;
+  }
+
+  // requires: dp_ set; ev and loss_sum this rank's share. ensures: ev's confusion matrix (and
+  // with keep_outputs its predictions and probabilities) summed over the ranks; returns the
+  // summed loss.
+  double reduce_evaluation(Evaluation& ev, double loss_sum, bool keep_outputs) {
+    const int K = ev.confusion.num_classes();
+    std::vector<double> totals(ev.confusion.counts().begin(), ev.confusion.counts().end());
+    totals.push_back(loss_sum);
+    dp_->sum_on_host(totals.data(), static_cast<std::int64_t>(totals.size()));
+    ev.confusion = ConfusionMatrix(K);
+    for (int t = 0; t < K; ++t)
+      for (int p = 0; p < K; ++p) ev.confusion.add(t, p, static_cast<std::int64_t>(totals[t * K + p]));
+    if (keep_outputs) {  // each sample's row is non-zero on one rank only
+      std::vector<double> outputs(ev.predictions.begin(), ev.predictions.end());
+      outputs.insert(outputs.end(), ev.probabilities.begin(), ev.probabilities.end());
+      dp_->sum_on_host(outputs.data(), static_cast<std::int64_t>(outputs.size()));
+      const std::size_t n = ev.predictions.size();
+      for (std::size_t i = 0; i < n; ++i) ev.predictions[i] = static_cast<int>(outputs[i]);
+      for (std::size_t i = 0; i < ev.probabilities.size(); ++i) ev.probabilities[i] = static_cast<float>(outputs[n + i]);
+    }
+    return totals.back();
   }
 
   void softmax_of_model(const Tensor<T>& images, Tensor<T>& out) {
@@ -284,6 +350,8 @@ class Trainer {
   LrSchedule& schedule_;
   Tensor<T> probs_, view_probs_, view_;  // test-time views and their softmax
   Tensor<T> device_input_, host_output_;  // transfers when the model lives on a GPU
+  DataParallel<T>* dp_ = nullptr;
+  Tensor<T> scaled_loss_grad_;  // data-parallel: this rank's share of the loss gradient
 };
 
 // ensures: restores a fit() checkpoint (model, optimizer, schedule); returns epochs done.

@@ -181,6 +181,26 @@ void block_parameter_gradients(const ChannelBlock& b, const T* x, const T* dy, c
 }
 }  // namespace detail
 
+namespace detail {
+// ensures: y = gamma * (x - mean(c)) / sqrt(variance(c) + epsilon) + beta per channel c (the
+// statistics as doubles from the two functions), then max(y, 0) when relu.
+template <class T, class Mean, class Variance>
+void normalize(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta, Mean mean, Variance variance,
+               double epsilon, Tensor<T>& y, bool relu) {
+  const BatchNormDims d = batch_norm_dims(x.shape());
+  for_each_channel_block(d, [&](const ChannelBlock& b) {
+    double* scale = b.per_channel(0);
+    double* shift = b.per_channel(1);
+    for (std::int64_t c = 0; c < b.width(); ++c) {
+      const std::int64_t channel = b.c0 + c;
+      scale[c] = gamma[channel] / std::sqrt(variance(channel) + epsilon);
+      shift[c] = beta[channel] - mean(channel) * scale[c];
+    }
+    apply_block_affine(b, x.data(), scale, shift, relu, y.data());
+  });
+}
+}  // namespace detail
+
 // requires: gamma, beta, moving_*, saved_* are [C]; y sized as x; 0 <= momentum <= 1, epsilon > 0.
 // ensures: y = gamma * (x - mean) / sqrt(var + epsilon) + beta with the batch mean and the
 // biased batch variance; saved_mean = mean, saved_inv_std = 1/sqrt(var + epsilon);
@@ -232,20 +252,42 @@ template <class T>
 void batch_norm_forward_inference(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta,
                                   const Tensor<T>& moving_mean, const Tensor<T>& moving_variance, double epsilon,
                                   Tensor<T>& y, bool relu) {
-  const BatchNormDims d = batch_norm_dims(x.shape());
-  detail::for_each_channel_block(d, [&](const detail::ChannelBlock& b) {
-    double* scale = b.per_channel(0);
-    double* shift = b.per_channel(1);
-    for (std::int64_t c = 0; c < b.width(); ++c) {
-      const std::int64_t channel = b.c0 + c;
-      scale[c] = gamma[channel] / std::sqrt(static_cast<double>(moving_variance[channel]) + epsilon);
-      shift[c] = beta[channel] - moving_mean[channel] * scale[c];
-    }
-    detail::apply_block_affine(b, x.data(), scale, shift, relu, y.data());
-  });
+  detail::normalize(
+      x, gamma, beta, [&](std::int64_t c) { return static_cast<double>(moving_mean[c]); },
+      [&](std::int64_t c) { return static_cast<double>(moving_variance[c]); }, epsilon, y, relu);
 }
 
 namespace detail {
+// requires: mean, inv_std, sum_dy and sum_dy_xhat per channel c0 + c of the block (the batch
+// statistics and block_gradient_sums over `count` values per channel, possibly summed over
+// data-parallel ranks). ensures: dx over the block, with g = output_gradient<masked>:
+// dx = gamma * inv_std / count * (count * g - sum_dy - xhat * sum_dy_xhat); uses channel
+// buffers 4-6 and position buffers 0-2.
+template <bool masked, class T>
+void block_input_gradient(const ChannelBlock& b, const T* x, const T* g, const T* y, const Tensor<T>& gamma,
+                          const double* mean, const double* inv_std, const double* sum_dy, const double* sum_dy_xhat,
+                          double count, T* dx) {
+  // dx = dy_scale * dy + x_scale * x + shift, per channel
+  double* dy_scale = b.per_channel(4);
+  double* x_scale = b.per_channel(5);
+  double* shift = b.per_channel(6);
+  for (std::int64_t c = 0; c < b.width(); ++c) {
+    const double factor = gamma[b.c0 + c] * inv_std[c] / count;
+    dy_scale[c] = factor * count;
+    x_scale[c] = -factor * sum_dy_xhat[c] * inv_std[c];
+    shift[c] = -factor * sum_dy[c] - x_scale[c] * mean[c];
+  }
+  double* dy_scale_at = b.at_positions(0);
+  double* x_scale_at = b.at_positions(1);
+  double* shift_at = b.at_positions(2);
+  spread_to_positions(b, dy_scale, dy_scale_at);
+  spread_to_positions(b, x_scale, x_scale_at);
+  spread_to_positions(b, shift, shift_at);
+  for_each_in_block(b, [&](std::int64_t i, std::int64_t j) {
+    dx[i] = static_cast<T>(dy_scale_at[j] * output_gradient<masked>(g, y, i) + x_scale_at[j] * x[i] + shift_at[j]);
+  });
+}
+
 // ensures: batch_norm_backward_training with output_gradient<masked>(dy, y, i) as the
 // output gradient (y: the fused ReLU's output; unused unless masked).
 template <bool masked, class T>
@@ -262,29 +304,8 @@ void backward_training(const Tensor<T>& x, const T* g, const T* y, const Tensor<
       inv_std[c] = saved_inv_std[b.c0 + c];
     }
     block_parameter_gradients<masked>(b, in, g, y, mean, inv_std, dgamma, dbeta);
-    if (!dx) return;
-    const double* sum_dy = b.per_channel(2);
-    const double* sum_dy_xhat = b.per_channel(3);
-    // dx = dy_scale * dy + x_scale * x + shift, per channel
-    double* dy_scale = b.per_channel(4);
-    double* x_scale = b.per_channel(5);
-    double* shift = b.per_channel(6);
-    for (std::int64_t c = 0; c < b.width(); ++c) {
-      const double factor = gamma[b.c0 + c] * inv_std[c] / count;
-      dy_scale[c] = factor * count;
-      x_scale[c] = -factor * sum_dy_xhat[c] * inv_std[c];
-      shift[c] = -factor * sum_dy[c] - x_scale[c] * mean[c];
-    }
-    double* dy_scale_at = b.at_positions(0);
-    double* x_scale_at = b.at_positions(1);
-    double* shift_at = b.at_positions(2);
-    spread_to_positions(b, dy_scale, dy_scale_at);
-    spread_to_positions(b, x_scale, x_scale_at);
-    spread_to_positions(b, shift, shift_at);
-    T* out = dx->data();
-    for_each_in_block(b, [&](std::int64_t i, std::int64_t j) {
-      out[i] = static_cast<T>(dy_scale_at[j] * output_gradient<masked>(g, y, i) + x_scale_at[j] * in[i] + shift_at[j]);
-    });
+    if (dx) block_input_gradient<masked>(b, in, g, y, gamma, mean, inv_std, b.per_channel(2), b.per_channel(3), count,
+                                         dx->data());
   });
 }
 

@@ -15,11 +15,12 @@
 namespace tinynet {
 namespace cpu {
 
-// requires: 0 <= rate < 1; mask and y sized as x.
-// ensures: mask drawn from rng (one uniform per element: dropped when below rate);
-// y = x * mask.
+// requires: 0 <= rate < 1; mask and y sized as x; first_element >= 0.
+// ensures: mask drawn from rng (one uniform per element: dropped when below rate), element i
+// decided as element first_element + i of a larger batch would be; y = x * mask.
 template <class T>
-void dropout_forward(const Tensor<T>& x, double rate, Rng& rng, Tensor<T>& mask, Tensor<T>& y) {
+void dropout_forward(const Tensor<T>& x, double rate, Rng& rng, Tensor<T>& mask, Tensor<T>& y,
+                     std::int64_t first_element = 0) {
   const T keep_scale = static_cast<T>(1.0 / (1.0 - rate));
   const std::int64_t n = x.numel();
   const std::uint64_t seed = rng.next();
@@ -28,7 +29,7 @@ void dropout_forward(const Tensor<T>& x, double rate, Rng& rng, Tensor<T>& mask,
   T* out = y.data();
 #pragma omp parallel for schedule(static)
   for (std::int64_t i = 0; i < n; ++i) {
-    m[i] = dropout_keeps(seed, i, rate) ? keep_scale : T(0);
+    m[i] = dropout_keeps(seed, first_element + i, rate) ? keep_scale : T(0);
     out[i] = in[i] * m[i];
   }
 }

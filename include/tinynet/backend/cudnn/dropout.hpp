@@ -23,14 +23,15 @@ namespace cudnn {
 // requires: 0 <= rate < 1; mask and y CUDA tensors sized as x.
 // ensures: mask drawn from rng as cpu::dropout_forward draws it; y = x * mask.
 template <class T>
-void dropout_forward(const Tensor<T>& x, double rate, Rng& rng, Tensor<T>& mask, Tensor<T>& y) {
+void dropout_forward(const Tensor<T>& x, double rate, Rng& rng, Tensor<T>& mask, Tensor<T>& y,
+                     std::int64_t first_element = 0) {
   const std::int64_t n = x.numel();
   if (n == 0) return;
   CudaHandles& h = CudaHandles::current();
   thread_local PinnedBuffer staging;
   auto* keep = static_cast<std::uint8_t*>(staging.reserve(static_cast<std::size_t>(n)));
   const std::uint64_t seed = rng.next();
-  for (std::int64_t i = 0; i < n; ++i) keep[i] = dropout_keeps(seed, i, rate) ? 1 : 0;
+  for (std::int64_t i = 0; i < n; ++i) keep[i] = dropout_keeps(seed, first_element + i, rate) ? 1 : 0;
   void* device_keep = h.scratch(Scratch::primary, static_cast<std::size_t>(n));
   staging.upload_to(device_keep, static_cast<std::size_t>(n), h.stream());
   check_cuda(kernels::dropout_apply(static_cast<const std::uint8_t*>(device_keep), static_cast<T>(1.0 / (1.0 - rate)),
