@@ -276,6 +276,34 @@ TEST_CASE("ONNX import: bad files give errors naming the file, node and value", 
   CHECK_THAT(import_error(m), Catch::Contains("group 2"));
 }
 
+TEST_CASE("ONNX import: truncated and corrupted files give an Error or a model, never a crash", "[onnx]") {
+  auto model = make_model<float>("composites");
+  prepare(*model, Shape{3, 15, 13});
+  const std::string bytes = to_onnx(*model).SerializeAsString();
+  TempDir dir("onnx_corrupt");
+  const std::string path = dir.file("corrupt.onnx");
+  const auto import_outcome = [&](const std::string& contents) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << contents;
+    try {
+      load_onnx<float>(path);
+      return 1;
+    } catch (const Error& e) {
+      CHECK_THAT(e.what(), Catch::Contains("corrupt.onnx"));
+      return 0;
+    }
+  };
+  int errors = 0;
+  for (int k = 1; k < 20; ++k) errors += 1 - import_outcome(bytes.substr(0, bytes.size() * k / 20));
+  CHECK(errors == 19);  // every truncation is refused
+  Rng rng(3);
+  for (int k = 0; k < 200; ++k) {
+    std::string damaged = bytes;
+    for (int flips = 0; flips < 4; ++flips)
+      damaged[rng.below(damaged.size())] = static_cast<char>(rng.below(256));
+    import_outcome(damaged);  // either outcome; a crash or another exception type fails the test
+  }
+}
+
 // Hidden: run by ctest as onnx_reference_files; writes <dir>/<case>/{model.onnx,input_0.pb,
 // output_0.pb} (ONNX's test-data layout) for tests/onnx_reference.py.
 TEST_CASE("ONNX reference files for the python checks", "[.][onnx_files]") {

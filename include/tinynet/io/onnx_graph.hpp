@@ -45,7 +45,9 @@ class OnnxGraph {
         auto& users = consumers_[in];
         if (users.empty() || users.back() != i) users.push_back(i);
       }
-      for (const auto& out : n.output()) known.insert(out);
+      for (const auto& out : n.output())
+        check(out.empty() || known.insert(out).second, where_, ": ", onnx_node_label(n), ": output '", out,
+              "' is already defined (ONNX graphs assign each tensor once)");
     }
     check(known.count(output_name_) > 0, where_, ": no node computes the graph output '", output_name_, "'");
   }
@@ -103,10 +105,14 @@ class OnnxGraph {
     check(t.has_shape() && t.shape().dim_size() >= 2, where_, ": input '", in.name(),
           "' needs a known shape [N, C, ...] of rank >= 2");
     std::vector<std::int64_t> dims;
+    std::int64_t per_sample = 1;
     for (int i = 1; i < t.shape().dim_size(); ++i) {
       const auto& d = t.shape().dim(i);
       check(d.has_dim_value() && d.dim_value() > 0, where_, ": input '", in.name(), "' dimension ", i,
             " is not a fixed positive size (only the batch dimension may be symbolic)");
+      check(d.dim_value() <= (std::int64_t(1) << 31) / per_sample, where_, ": input '", in.name(),
+            "' has over 2^31 values per sample");
+      per_sample *= d.dim_value();
       dims.push_back(d.dim_value());
     }
     input_sample_shape_ = Shape(dims);

@@ -311,6 +311,8 @@ class OnnxModelReader {
     check(shape.rank() == 3 && p.values.size() == 8 && p.values[0] == 0 && p.values[1] == 0 && p.values[4] == 0 &&
               p.values[5] == 0,
           label(i), ": tinynet pads [N, C, H, W] inputs along H and W only");
+    for (double amount : p.values)
+      check(amount >= 0 && amount <= (1 << 20), label(i), ": pad amount ", amount, " is outside [0, 2^20]");
     const auto v = [&](int k) { return static_cast<int>(p.values[static_cast<std::size_t>(k)]); };
     add(seq, std::make_unique<ZeroPadding2D<T>>(v(2), v(6), v(3), v(7)), name);
     shape = Shape{shape[0], shape[1] + v(2) + v(6), shape[2] + v(3) + v(7)};
@@ -470,7 +472,12 @@ OnnxImport<T> from_onnx(const onnx::ModelProto& model, const std::string& where)
       result.preprocessing = parse_onnx_preprocessing(kv.value(), where);
       t = reader.skip_preprocessing(t);
     }
-  reader.chain(*result.model, t, g.output_name(), "", g.input_sample_shape());
+  try {
+    reader.chain(*result.model, t, g.output_name(), "", g.input_sample_shape());
+  } catch (const Error& e) {  // a layer refused its settings: name the file too
+    if (std::string(e.what()).rfind(where, 0) == 0) throw;
+    fail(where, ": ", e.what());
+  }
   try {
     result.model->setup(g.input_sample_shape());
   } catch (const Error& e) {

@@ -98,6 +98,7 @@ inline OnnxTensorValues read_onnx_tensor(const onnx::TensorProto& p, const std::
   std::int64_t count = 1;
   for (std::int64_t d : p.dims()) {
     check(d >= 0, where, ": tensor '", p.name(), "' has a negative dimension ", d);
+    check(d == 0 || count <= (std::int64_t(1) << 40) / d, where, ": tensor '", p.name(), "' has over 2^40 elements");
     t.dims.push_back(d);
     count *= d;
   }
