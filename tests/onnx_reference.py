@@ -27,10 +27,23 @@ def attributes(node):
     return {a.name: helper.get_attribute_value(a) for a in node.attribute}
 
 
-def window_pads(attrs, spatial):
-    """pads as [(begin, end)] per spatial axis; only explicit pads (auto_pad NOTSET)."""
-    if attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
-        raise ValueError(f"auto_pad {attrs['auto_pad']} not implemented by this evaluator")
+def window_pads(attrs, sizes, kernel, strides):
+    """pads as [(begin, end)] per spatial axis: explicit (auto_pad NOTSET), VALID, or SAME_UPPER
+    (output ceil(in / stride), total padding max((out - 1) * stride + kernel - in, 0), the odd
+    cell at the end)."""
+    auto_pad = attrs.get("auto_pad", b"NOTSET")
+    auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else auto_pad
+    spatial = len(sizes)
+    if auto_pad == "VALID":
+        return [(0, 0)] * spatial
+    if auto_pad == "SAME_UPPER":
+        pads = []
+        for n, k, s in zip(sizes, kernel, strides):
+            total = max((-(-n // s) - 1) * s + k - n, 0)
+            pads.append((total // 2, total - total // 2))
+        return pads
+    if auto_pad != "NOTSET":
+        raise ValueError(f"auto_pad {auto_pad} not implemented by this evaluator")
     pads = list(attrs.get("pads", [0] * (2 * spatial)))
     return [(pads[i], pads[i + spatial]) for i in range(spatial)]
 
@@ -40,7 +53,7 @@ def conv(x, w, b, attrs):
     assert attrs.get("group", 1) == 1 and list(attrs.get("dilations", [1, 1])) == [1, 1]
     sh, sw = attrs.get("strides", [1, 1])
     kh, kw = w.shape[2:]
-    (pt, pb), (pl, pr) = window_pads(attrs, 2)
+    (pt, pb), (pl, pr) = window_pads(attrs, x.shape[2:], (kh, kw), (sh, sw))
     x = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
     oh = (x.shape[2] - kh) // sh + 1
     ow = (x.shape[3] - kw) // sw + 1
@@ -59,7 +72,7 @@ def max_pool(x, attrs):
     assert attrs.get("ceil_mode", 0) == 0 and list(attrs.get("dilations", [1, 1])) == [1, 1]
     kh, kw = attrs["kernel_shape"]
     sh, sw = attrs.get("strides", [1, 1])
-    (pt, pb), (pl, pr) = window_pads(attrs, 2)
+    (pt, pb), (pl, pr) = window_pads(attrs, x.shape[2:], (kh, kw), (sh, sw))
     x = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)), constant_values=-np.inf)
     oh = (x.shape[2] - kh) // sh + 1
     ow = (x.shape[3] - kw) // sw + 1

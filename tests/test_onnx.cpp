@@ -2,6 +2,8 @@
 // models and the composites (identical outputs and parameters), bad files (clear errors), and
 // the hidden [onnx_files] case that writes the files tests/onnx_reference.py checks.
 #include <catch2/catch.hpp>
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -302,6 +304,53 @@ TEST_CASE("ONNX import: truncated and corrupted files give an Error or a model, 
       damaged[rng.below(damaged.size())] = static_cast<char>(rng.below(256));
     import_outcome(damaged);  // either outcome; a crash or another exception type fails the test
   }
+}
+
+TEST_CASE("ONNX import: a model tinynet did not write runs as numpy computes it, and trains", "[onnx]") {
+  // tests/fixtures/onnx_foreign: made with onnx.helper, its output by tests/onnx_reference.py's
+  // numpy evaluator (tests/reference/foreign_onnx_model.py).
+  const std::filesystem::path folder = std::filesystem::path(__FILE__).parent_path() / "fixtures" / "onnx_foreign";
+  OnnxImport<double> imported = load_onnx<double>((folder / "model.onnx").string());
+  Sequential<double>& model = *imported.model;
+  std::vector<std::string> types;
+  for (std::size_t i = 0; i < model.size(); ++i) types.push_back(model.layer(i).type());
+  CHECK(types == std::vector<std::string>{"Conv2D", "BatchNormalization", "Residual", "MaxPooling2D", "Flatten",
+                                          "Dropout", "Dense", "Rescaling"});
+  CHECK(model.layer(0).config() == "4 3x3/2 same");  // auto_pad SAME_UPPER
+  const auto& bn = dynamic_cast<const BatchNorm<double>&>(model.layer(1));
+  CHECK((bn.relu() && bn.epsilon() == 1e-5 && bn.momentum() == 0.9));  // ONNX's defaults, the Relu fused
+  CHECK(dynamic_cast<const Dropout<double>&>(model.layer(5)).rate() == 0.3);
+  CHECK(model.parameters().entries()[0].name == "stem/kernel");
+  CHECK(model.parameters().entries()[6].name == "block/branch/conv1/kernel");
+
+  const auto read_tensor = [&](const char* file) {
+    onnx::TensorProto proto;
+    std::ifstream in((folder / file).string(), std::ios::binary);
+    REQUIRE(proto.ParseFromIstream(&in));
+    const OnnxTensorValues v = read_onnx_tensor(proto, file);
+    Tensor<double> t(v.shape());
+    std::copy(v.values.begin(), v.values.end(), t.begin());
+    return t;
+  };
+  const Tensor<double> x = read_tensor("input_0.pb"), expected = read_tensor("output_0.pb");
+  model.set_training(false);
+  const Tensor<double> y = model.forward(x).clone();
+  double scale = 0;
+  for (double v : expected) scale = std::max(scale, std::abs(v));
+  CHECK(max_abs_difference(y, expected) <= 1e-12 * scale);
+
+  // One gradient step on 0.5 |y|^2 lowers it: the imported model trains.
+  const auto half_square = [](const Tensor<double>& t) {
+    double sum = 0;
+    for (double v : t) sum += 0.5 * v * v;
+    return sum;
+  };
+  model.backward(y);
+  Tensor<double> values = model.parameters().values();
+  const Tensor<double> grads = model.parameters().grads();
+  for (const auto& range : model.trainable_ranges())
+    for (std::int64_t k = range.first; k < range.first + range.second; ++k) values[k] -= 1e-3 * grads[k];
+  CHECK(half_square(model.forward(x)) < half_square(y));
 }
 
 // Hidden: run by ctest as onnx_reference_files; writes <dir>/<case>/{model.onnx,input_0.pb,
