@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs missing Debian packages, builds tinynet with warnings as
 # errors, runs the whole ctest suite, then installs tinynet into a temporary prefix and
-# builds + runs a separate consumer project against it (find_package(tinynet)).
+# builds + runs a separate consumer project against it (find_package(tinynet)), then the
+# sanitizer job and the fuzz smoke run (tests/run_sanitizers.sh, tests/fuzz/run_fuzzers.sh).
 # Usage: tests/run_all.sh [build-dir]      (default: build-tests)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -32,4 +33,13 @@ if [ -x /usr/local/cuda/bin/nvcc ]; then
   "$cuda_build/tests/test_backend_ops"
   "$cuda_build/examples/cifar_scratch" --help | grep -- "--device" > /dev/null
   echo "cuDNN backend: built and linked (cross-backend test and cifar_scratch with --device cuda)"
+fi
+
+# The readers and the data pipeline under AddressSanitizer + UndefinedBehaviorSanitizer, and a
+# 10-second run of every fuzz target where clang is installed (docs/loaders.md).
+"$root/tests/run_sanitizers.sh" "$build-asan" "$jobs"
+if command -v clang++ > /dev/null; then
+  "$root/tests/fuzz/run_fuzzers.sh" 10 "$build-fuzz" "$jobs"
+else
+  echo "clang++ not installed: fuzz smoke run skipped (cmake/install_deps.sh tests installs clang)"
 fi

@@ -37,7 +37,8 @@ fi
 # ensures: exit 0 when the sanitizer/libFuzzer report in log $1 has, as its innermost frame
 # outside the runtimes and libc, one in libhdf5.
 in_libhdf5() {
-  grep -E '^ +#[0-9]+ 0x' "$1" | grep -vE 'libclang_rt|sanitizer|__interceptor|fuzzer::|libc\.so|__asan|__ubsan' |
+  grep -E '^ +#[0-9]+ 0x' "$1" |
+    grep -vE 'libclang_rt|sanitizer|__interceptor|fuzzer::|libc\.so|__asan|__ubsan| in (malloc|calloc|realloc|free|mem(cpy|move|set)) ' |
     head -1 | grep -q libhdf5
 }
 
@@ -72,7 +73,7 @@ for t in "${targets[@]}"; do
   runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}' | tail -1)
   [ -z "$runs" ] && runs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#')
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | awk '{print $2}')
-  rss=$(grep -o 'stat::peak_rss_mb: [0-9]*' "$log" | awk '{print $2}' | tail -1)
+  rss=$(grep 'stat::peak_rss_mb:' "$log" | awk '{print $2}' | tail -1)
   files=$(find "$corpus/$t" -type f | wc -l)
   printf '%-18s %8s %12s %10s %8s %8s\n' "$t" "$seconds" "${runs:-?}" "${cov:-?}" "$files" "${rss:-?}"
 done
