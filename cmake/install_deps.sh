@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages tinynet needs that are missing (root or sudo).
 # Usage: cmake/install_deps.sh [tests|main|bench]
 set -euo pipefail
-want=(build-essential cmake pkg-config libeigen3-dev libstb-dev libhdf5-dev catch2 libcli11-dev)
+want=(build-essential cmake pkg-config libeigen3-dev libstb-dev libhdf5-dev catch2 libcli11-dev nlohmann-json3-dev)
 case "${1:-tests}" in
   tests) want+=(python3-numpy python3-h5py libonnx-dev protobuf-compiler libprotobuf-dev python3-onnx) ;;
   bench) want+=(libbenchmark-dev python3-torch) ;;

@@ -3,6 +3,7 @@
 include(CMakeFindDependencyMacro)
 find_dependency(Eigen3 3.3 NO_MODULE)
 find_dependency(OpenMP COMPONENTS CXX)
+find_dependency(nlohmann_json 3.9)  # JSON: Debian's nlohmann-json3-dev (header-only)
 find_dependency(PkgConfig)
 # stb_image / stb_image_write: Debian's libstb-dev (headers + libstb).
 if(NOT TARGET PkgConfig::TINYNET_STB)

@@ -10,8 +10,7 @@
 #   4  data io      checkpoints know layers and optimizers; data readers use io's file helpers
 #   5  model distributed
 #   6  training
-#   7  report       (leaves include/ with issue #19, item 1)
-#   8  tinynet.hpp  the umbrella header
+#   7  tinynet.hpp  the umbrella header
 # Inside the rungs:
 # - backend/cpu/ and backend/cudnn/ are siblings: neither includes the other, and from backend/
 #   they include only shared-type headers (those that include nothing from backend/cpu/ or
@@ -34,8 +33,7 @@ set(rung_io 4)
 set(rung_model 5)
 set(rung_distributed 5)
 set(rung_training 6)
-set(rung_report 7)
-set(rung_. 8)
+set(rung_. 7)
 
 if(NOT IS_DIRECTORY "${INCLUDE_DIR}/tinynet")
   message(FATAL_ERROR "check_include_ladder: no tinynet/ under INCLUDE_DIR='${INCLUDE_DIR}'")

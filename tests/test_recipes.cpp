@@ -85,12 +85,35 @@ TEST_CASE("Scratch fast recipe: the whitened CNN, its stem whitened from the tra
   CHECK_FALSE(scratch_recipe("fast", ImageDataset{}).initialize_weights);
 }
 
-TEST_CASE("A saved ResNet50 run is rebuilt with the recipe its metrics name", "[recipes]") {
-  const CifarJob fast = recipe_for_run("resnet50", json::parse(R"({"recipe": "fast", "input_size": 64})"));
+TEST_CASE("A run result reads back from its JSON; a saved ResNet50 run gets the recipe it names", "[recipes]") {
+  CifarJobResult run;
+  run.name = "resnet50";
+  run.recipe = "fast";
+  run.input_size = 64;
+  run.input_shape = Shape{3, 64, 64};
+  run.class_names = {"cat", "dog"};
+  run.preprocessing = Preprocessing::standardize({{0.5, 0.25, 0.125}, {0.2, 0.3, 0.4}});
+  run.test.confusion = ConfusionMatrix(2);
+  run.test.confusion.add(0, 1, 3);
+  run.test.predictions = {1, 1, 1};
+  run.test.accuracy = 0.25;
+  const CifarJobResult back = run_result_from_json(nlohmann::json::parse(to_json(run).dump()), "run.json");
+  CHECK(back.name == run.name);
+  CHECK(back.input_shape == run.input_shape);
+  CHECK(back.preprocessing.stats.stddev == run.preprocessing.stats.stddev);
+  CHECK(back.test.confusion.counts() == run.test.confusion.counts());
+  CHECK(back.test.predictions == run.test.predictions);
+  CHECK(back.test.accuracy == 0.25);
+
+  const CifarJob fast = recipe_for_run(back);
   CHECK(fast.tta.flip);
   CHECK(fast.input_size == 64);
   // Runs written before metrics.json had "recipe" were notebook runs.
-  const CifarJob old = recipe_for_run("resnet50", json::parse(R"({"input_size": 48})"));
-  CHECK(old.recipe == "notebook");
-  CHECK_FALSE(old.tta.flip);
+  nlohmann::json old = nlohmann::json::parse(to_json(run).dump());
+  old.erase("recipe");
+  const CifarJob notebook = recipe_for_run(run_result_from_json(old, "old.json"));
+  CHECK(notebook.recipe == "notebook");
+  CHECK_FALSE(notebook.tta.flip);
+  old.erase("test_loss");
+  CHECK_THROWS_WITH(run_result_from_json(old, "old.json"), Catch::Contains("old.json") && Catch::Contains("test_loss"));
 }

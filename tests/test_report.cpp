@@ -13,15 +13,18 @@
 #include <sstream>
 #include <string>
 
-#include "tinynet/report/base64.hpp"
-#include "tinynet/report/bitmap_font.hpp"
-#include "tinynet/report/comparison_report.hpp"
-#include "tinynet/report/confusion_heatmap.hpp"
-#include "tinynet/report/image_grid.hpp"
-#include "tinynet/report/plots.hpp"
-#include "tinynet/report/svg.hpp"
+#include <nlohmann/json.hpp>
+
+#include "cifar_compare/report/base64.hpp"
+#include "cifar_compare/report/bitmap_font.hpp"
+#include "cifar_compare/report/comparison_report.hpp"
+#include "cifar_compare/report/confusion_heatmap.hpp"
+#include "cifar_compare/report/image_grid.hpp"
+#include "cifar_compare/report/plots.hpp"
+#include "cifar_compare/report/svg.hpp"
 
 using namespace tinynet;
+using namespace tinynet_examples;
 namespace fs = std::filesystem;
 
 namespace {
@@ -165,44 +168,6 @@ std::string xml_problem(const std::string& text) {
   if (!open.empty()) return "<" + open.back() + "> is never closed";
   if (!root_seen) return "no root element";
   return "";
-}
-
-// ---- A structural JSON check (the full parser is io/json.hpp's job) ------------------------------
-// ensures: "" when brackets balance, strings are terminated with valid escapes and no raw control
-// characters, and nothing but whitespace follows the top-level value.
-std::string json_structure_problem(const std::string& text) {
-  std::vector<char> stack;
-  bool in_string = false, seen_value = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (static_cast<unsigned char>(c) < 0x20) return "raw control character in a string at " + std::to_string(i);
-      if (c == '\\') {
-        if (++i >= text.size() || std::string("\"\\/bfnrtu").find(text[i]) == std::string::npos)
-          return "bad escape at " + std::to_string(i);
-        if (text[i] == 'u')
-          for (int k = 0; k < 4; ++k)
-            if (++i >= text.size() || !std::isxdigit(static_cast<unsigned char>(text[i])))
-              return "bad \\u escape at " + std::to_string(i);
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (stack.empty() && seen_value && !std::isspace(static_cast<unsigned char>(c)))
-      return "text after the top-level value at " + std::to_string(i);
-    if (c == '"') in_string = true;
-    if (c == '{' || c == '[') stack.push_back(c);
-    if (c == '}' || c == ']') {
-      if (stack.empty() || stack.back() != (c == '}' ? '{' : '['))
-        return std::string("unbalanced '") + c + "' at " + std::to_string(i);
-      stack.pop_back();
-    }
-    if (!std::isspace(static_cast<unsigned char>(c)) && stack.empty() && !in_string) seen_value = true;
-  }
-  if (in_string) return "unterminated string";
-  if (!stack.empty()) return "unclosed '" + std::string(1, stack.back()) + "'";
-  return seen_value ? "" : "empty";
 }
 
 std::string read_file(const fs::path& path) {
@@ -467,14 +432,15 @@ ModelRun fake_run(const std::string& name, double test_accuracy, int epochs, dou
     run.history.epochs.push_back(
         {e, 2.0 - 1.5 * f, final_train * f, 2.1 - 1.4 * f, final_val * std::sqrt(f), 1e-3, 60, 800, 0.5});
   }
-  run.test_accuracy = test_accuracy;
-  run.test_loss = 0.6123;
+  run.test.accuracy = test_accuracy;
+  run.test.loss = 0.6123;
   run.train_seconds = name == "resnet50" ? 2910 : 970;
   run.images_per_second = name == "resnet50" ? 412.5 : 1234.5;
   run.class_names = cifar_classes;
-  run.confusion = ConfusionMatrix(10);
+  run.input_shape = Shape{3, 32, 32};
+  run.test.confusion = ConfusionMatrix(10);
   for (int c = 0; c < 10; ++c)
-    for (int i = 0; i < 100; ++i) run.confusion.add(c, i < correct[c] ? c : (c + 1) % 10);
+    for (int i = 0; i < 100; ++i) run.test.confusion.add(c, i < correct[c] ? c : (c + 1) % 10);
   for (int k = 0; k < 10; ++k) run.mistakes.push_back({k * 100 + 99, k, (k + 1) % 10, pattern_image(3, 32, 32)});
   return run;
 }
@@ -536,10 +502,10 @@ TEST_CASE("the comparison report folder: files, table, observations, figures", "
                  "| Model | Approach | Architecture | Parameters | Test accuracy | Test loss | Training time | "
                  "Images/s | Device |\n"));
   CHECK(contains(md,
-                 "| scratch-cnn | trained from scratch | 3x(Conv-Conv-Pool) + Dense | 1,250,858 | 78.90% | "
+                 "| scratch-cnn | trained from scratch | 3x(Conv-Conv-Pool) + Dense (input \\[3,32,32\\]) | 1,250,858 | 78.90% | "
                  "0.6123 | 16 min 10 s | 1234.5 | cpu (16 threads) |\n"));
   CHECK(contains(md,
-                 "| resnet50 | fine-tuned from ImageNet | ResNet50 + GAP + Dense(10) | 23,608,202 | 93.10% | "
+                 "| resnet50 | fine-tuned from ImageNet | ResNet50 + GAP + Dense(10) (input \\[3,32,32\\]) | 23,608,202 | 93.10% | "
                  "0.6123 | 48 min 30 s | 412.5 | cpu (16 threads) |\n"));
   CHECK(contains(md,
                  "- resnet50 reaches 93.10% test accuracy, 14.20 points above scratch-cnn (78.90%), with 3.00x "
@@ -563,13 +529,20 @@ TEST_CASE("the comparison report folder: files, table, observations, figures", "
   CHECK(contains(html, "<td>1,250,858</td>"));
   CHECK_FALSE(contains(html, "src=\"mistakes"));  // self-contained: no file references
 
-  const std::string json = read_file(dir.path / "results.json");
-  CHECK(json_structure_problem(json) == "");
-  for (const std::string key :
-       {"\"models\"", "\"class_names\"", "\"test_accuracy\": 0.931", "\"parameters\": 23608202", "\"confusion_matrix\"",
-        "\"per_class_accuracy\"", "\"history\"", "\"epochs\"", "\"overfitting_gap\"", "\"best_epoch\": 4",
-        "\"observations\"", "\"train_seconds\": 970"})
-    CHECK(contains(json, key));
+  // results.json: each run in its metrics.json form (read back exactly) plus the report's additions.
+  const auto results = nlohmann::json::parse(read_file(dir.path / "results.json"));
+  const auto& resnet = results.at("models").at(1);
+  const CifarJobResult back = run_result_from_json(resnet, "results.json");
+  CHECK(back.test.accuracy == 0.931);
+  CHECK(back.parameters == 23608202);
+  CHECK(back.class_names == cifar_classes);
+  CHECK(back.test.confusion.counts() == runs[1].test.confusion.counts());
+  CHECK(resnet.at("per_class_accuracy").size() == 10);
+  CHECK(resnet.at("history").size() == 4);
+  CHECK(resnet.at("summary").at("best_epoch") == 4);
+  CHECK(resnet.at("summary").contains("overfitting_gap"));
+  CHECK(results.at("models").at(0).at("train_seconds") == 970);
+  CHECK_FALSE(results.at("observations").empty());
 }
 
 TEST_CASE("the comparison report rejects runs it cannot report", "[report]") {
@@ -584,10 +557,10 @@ TEST_CASE("the comparison report rejects runs it cannot report", "[report]") {
                     Catch::Contains("different class names"));
   other = good;
   other.name = "wide";
-  other.test_accuracy = 1.5;
+  other.test.accuracy = 1.5;
   CHECK_THROWS_WITH(write_comparison_report({good, other}, dir.path.string()),
                     Catch::Contains("'wide'") && Catch::Contains("1.5"));
-  other.test_accuracy = 0.5;
+  other.test.accuracy = 0.5;
   other.class_names.pop_back();
   CHECK_THROWS_WITH(write_comparison_report({good, other}, dir.path.string()), Catch::Contains("9 class names"));
   other = good;

@@ -8,12 +8,12 @@
 
 #include <stb_image.h>
 
+#include "cifar_compare/report/comparison_report.hpp"
 #include "common/cifar_job.hpp"
 #include "common/data_help.hpp"
 #include "common/recipes.hpp"
 #include "common/saved_run.hpp"
 #include "common/standard_flags.hpp"
-#include "tinynet/report/comparison_report.hpp"
 
 using namespace tinynet_examples;
 
@@ -21,19 +21,7 @@ namespace {
 
 // ensures: the report's view of a finished job, with the test images it got wrong.
 ModelRun model_run(const CifarJobResult& r, const ImageDataset& test) {
-  ModelRun run;
-  run.name = r.name;
-  run.approach = r.approach;
-  run.architecture = r.architecture + " (input " + r.input_shape.str() + ")";
-  run.device = "cpu (" + std::to_string(num_threads()) + " threads)";
-  run.parameters = r.parameters;
-  run.history = r.history;
-  run.test_accuracy = r.test.accuracy;
-  run.test_loss = r.test.loss;
-  run.train_seconds = r.train_seconds;
-  run.images_per_second = r.images_per_second;
-  run.confusion = r.test.confusion;
-  run.class_names = test.class_names;
+  ModelRun run{r, {}};
   const std::int64_t per = test.sample_shape().numel();
   const int classes = static_cast<int>(test.class_names.size());
   for (const std::size_t i : mistakes_across_classes(r.test.predictions, test.labels, classes, 40)) {
@@ -52,7 +40,7 @@ ModelRun model_run(const CifarJobResult& r, const ImageDataset& test) {
 CifarJobResult run_or_reuse(CifarJob job, const TrainTestSplit& data, bool force) {
   if (!force && is_finished_run(job.out_dir)) {
     std::cout << job.name << ": finished earlier, reusing " << job.out_dir << " (--force retrains)" << std::endl;
-    return load_saved_run(job.out_dir).result;
+    return read_run_result(job.out_dir);
   }
   job.resume = !force;  // an interrupted run continues from its checkpoint
   return run_cifar_job(job, data);
@@ -164,7 +152,7 @@ void predict(const SavedRunFlags& f) {
   model->set_training(false);
   const auto& shape = saved.result.input_shape;
   BatchFormat format = job_format(saved.job);
-  const std::vector<std::string>& classes = saved.class_names;
+  const std::vector<std::string>& classes = saved.result.class_names;
   std::stringstream list(f.images);
   std::string path;
   while (std::getline(list, path, ',')) {

@@ -14,11 +14,11 @@
 #include <string>
 #include <utility>
 
+#include "common/run_result.hpp"
 #include "tinynet/core/threading.hpp"
 #include "tinynet/data/batch_loader.hpp"
 #include "tinynet/data/normalize.hpp"
 #include "tinynet/data/split.hpp"
-#include "tinynet/io/json_writer.hpp"
 #include "tinynet/layers/sequential.hpp"
 #include "tinynet/optim/lookahead.hpp"
 #include "tinynet/training/trainer.hpp"
@@ -72,50 +72,6 @@ inline BatchFormat job_format(const CifarJob& job) {
   return f;
 }
 
-// ensures: the preprocessing as JSON fields (kind, and mean/stddev when standardising).
-inline void write_preprocessing(JsonWriter& json, const Preprocessing& p) {
-  using Kind = Preprocessing::Kind;
-  json.field("preprocessing", p.kind == Kind::caffe ? "caffe" : p.kind == Kind::standardize ? "standardize" : "unit");
-  if (p.kind == Kind::standardize) json.field("channel_mean", p.stats.mean).field("channel_stddev", p.stats.stddev);
-}
-
-struct CifarJobResult {
-  std::string name, approach, architecture;
-  Shape input_shape;  // [C, H, W] the model takes
-  std::int64_t parameters = 0;
-  History history;
-  Evaluation test;
-  double train_seconds = 0, images_per_second = 0;
-};
-
-// ensures: metrics.json in the job's folder with every final figure.
-inline void write_job_metrics(const CifarJob& job, const CifarJobResult& r, const std::vector<std::string>& classes) {
-  write_file_atomically(job.out_dir + "/metrics.json", [&](std::ostream& out) {
-    JsonWriter json(out);
-    json.begin_object()
-        .field("name", r.name)
-        .field("approach", r.approach)
-        .field("recipe", job.recipe)
-        .field("architecture", r.architecture)
-        .field("parameters", r.parameters)
-        .field("epochs", static_cast<std::int64_t>(r.history.epochs.size()))
-        .field("batch_size", job.batch_size)
-        .field("threads", num_threads())
-        .field("input_size", job.input_size)
-        .field("input_shape", std::vector<std::int64_t>{r.input_shape[0], r.input_shape[1], r.input_shape[2]})
-        .field("test_accuracy", r.test.accuracy)
-        .field("test_loss", r.test.loss)
-        .field("train_seconds", r.train_seconds)
-        .field("images_per_second", r.images_per_second)
-        .field("class_names", classes)
-        .field("per_class_accuracy", r.test.confusion.per_class_accuracy())
-        .field("confusion", r.test.confusion.counts())
-        .field("predictions", r.test.predictions);
-    write_preprocessing(json, job.preprocessing);
-    json.end_object();
-  });
-}
-
 // requires: data.train / data.test non-empty with the same classes.
 inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& data) {
   std::filesystem::create_directories(job.out_dir);
@@ -166,7 +122,13 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& d
   CifarJobResult r;
   r.name = job.name;
   r.approach = job.approach;
+  r.recipe = job.recipe;
   r.architecture = model->name();
+  r.device = job.device == Device::cpu ? "cpu (" + std::to_string(num_threads()) + " threads)" : "cuda";
+  r.input_size = job.input_size;
+  r.batch_size = job.batch_size;
+  r.preprocessing = job.preprocessing;
+  r.class_names = data.test.class_names;
   r.parameters = model->parameters().size();
   r.input_shape = sample;
   if (job.device != Device::cpu) model->to(job.device);
@@ -189,7 +151,7 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& d
 
   save_checkpoint<float>(job.out_dir + "/model.tnck", *model, nullptr, {});
   r.test = trainer.evaluate(data.test, format, 256, true, job.tta);
-  write_job_metrics(job, r, data.test.class_names);
+  write_run_result(job.out_dir + "/metrics.json", r);
   r.test.confusion.write_csv(job.out_dir + "/confusion.csv", data.test.class_names);
   std::printf("%s: test loss %.4f, %.0f s training, %.0f images/s\n", job.name.c_str(), r.test.loss, r.train_seconds,
               r.images_per_second);

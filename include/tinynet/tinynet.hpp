@@ -47,8 +47,6 @@
 #include "tinynet/data/split.hpp"
 
 #include "tinynet/io/checkpoint.hpp"
-#include "tinynet/io/json.hpp"
-#include "tinynet/io/json_writer.hpp"
 #include "tinynet/io/read_weight_file.hpp"
 
 #include "tinynet/training/history.hpp"
@@ -56,5 +54,4 @@
 #include "tinynet/training/metrics.hpp"
 #include "tinynet/training/trainer.hpp"
 
-#include "tinynet/report/comparison_report.hpp"
 #include "tinynet/testing/gradient_check.hpp"

@@ -25,12 +25,37 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "tinynet/core/error.hpp"
-#include "tinynet/io/json.hpp"
 #include "tinynet/io/weight_file.hpp"
 
 namespace tinynet {
 namespace tfjs_detail {
+
+using Json = nlohmann::json;
+
+// ensures: object[key]; an Error naming the key when `object` is not an object or lacks it.
+inline const Json& member(const Json& object, const std::string& key) {
+  check(object.is_object(), "expected an object with '", key, "', got ", object.type_name());
+  const auto it = object.find(key);
+  check(it != object.end(), "no member '", key, "'");
+  return *it;
+}
+
+// ensures: object[key] as a string; an Error naming the key when missing or not a string.
+inline std::string string_member(const Json& object, const std::string& key) {
+  const Json& value = member(object, key);
+  check(value.is_string(), "'", key, "' is a ", value.type_name(), ", not a string");
+  return value.get<std::string>();
+}
+
+// ensures: object[key] when it is an array; an Error naming the key otherwise.
+inline const Json& array_member(const Json& object, const std::string& key) {
+  const Json& value = member(object, key);
+  check(value.is_array(), "'", key, "' is a ", value.type_name(), ", not an array");
+  return value;
+}
 
 struct ManifestWeight {
   std::string name;
@@ -54,18 +79,18 @@ inline std::string read_whole_file(const std::string& path, const std::string& w
   return bytes.str();
 }
 
-inline ManifestWeight parse_manifest_weight(const json::Value& entry) {
+inline ManifestWeight parse_manifest_weight(const Json& entry) {
   ManifestWeight w;
-  w.name = entry.at("name").as_string();
+  w.name = string_member(entry, "name");
   check(!w.name.empty(), "empty weight name");
-  check(entry.find("quantization") == nullptr, "weight '", w.name,
+  check(!entry.contains("quantization"), "weight '", w.name,
         "' is quantized, which is not supported (export the model without quantization)");
-  w.dtype = entry.at("dtype").as_string();
+  w.dtype = string_member(entry, "dtype");
   check(w.dtype == "float32" || w.dtype == "int32", "weight '", w.name, "' has dtype '", w.dtype,
         "' (supported: float32, int32)");
-  check(entry.at("shape").is(json::Type::array), "weight '", w.name, "': shape is not an array");
-  for (const auto& dim : entry.at("shape").elements()) {
-    const std::int64_t d = dim.as_int64();
+  for (const Json& dim : array_member(entry, "shape")) {
+    check(dim.is_number_integer(), "weight '", w.name, "': shape entry ", dim.dump(), " is not an integer");
+    const std::int64_t d = dim.get<std::int64_t>();
     check(d >= 0 && d <= (std::int64_t{1} << 40) && w.count <= (std::int64_t{1} << 40) / std::max<std::int64_t>(d, 1),
           "weight '", w.name, "' has an invalid or implausibly large shape");
     w.shape.push_back(d);
@@ -75,20 +100,21 @@ inline ManifestWeight parse_manifest_weight(const json::Value& entry) {
 }
 
 // ensures: the manifest's groups; errors name the file and the manifest entry at fault.
-inline std::vector<ManifestGroup> parse_manifest(const json::Value& model, const std::string& folder,
+inline std::vector<ManifestGroup> parse_manifest(const Json& model, const std::string& folder,
                                                  const std::string& label) {
-  const json::Value* manifest = model.find("weightsManifest");
-  check(manifest != nullptr && manifest->is(json::Type::array), label, ": no 'weightsManifest' array");
+  const auto manifest = model.find("weightsManifest");
+  check(manifest != model.end() && manifest->is_array(), label, ": no 'weightsManifest' array");
   std::vector<ManifestGroup> groups;
   for (std::size_t g = 0; g < manifest->size(); ++g) {
-    const json::Value& group_json = (*manifest)[g];
+    const Json& group_json = (*manifest)[g];
     ManifestGroup group;
-    const json::Value* weights = nullptr;
+    const Json* weights = nullptr;
     try {
-      check(group_json.at("paths").is(json::Type::array), "'paths' is not an array");
-      for (const auto& path : group_json.at("paths").elements()) group.paths.push_back(folder + path.as_string());
-      weights = &group_json.at("weights");
-      check(weights->is(json::Type::array), "'weights' is not an array");
+      for (const Json& path : array_member(group_json, "paths")) {
+        check(path.is_string(), "a path is a ", path.type_name(), ", not a string");
+        group.paths.push_back(folder + path.get<std::string>());
+      }
+      weights = &array_member(group_json, "weights");
     } catch (const Error& e) {
       fail(label, ": weightsManifest[", g, "]: ", e.what());
     }
@@ -209,22 +235,24 @@ inline void decode_values(const std::string& bytes, const std::string& dtype, st
 }
 
 // ensures: the names of the layers modelTopology lists, in order; empty when it lists none.
-inline std::vector<std::string> topology_layer_names(const json::Value& model) {
-  const json::Value* topology = model.find("modelTopology");
-  if (topology == nullptr || !topology->is(json::Type::object)) return {};
-  if (const json::Value* keras = topology->find("model_config"); keras != nullptr && keras->is(json::Type::object))
-    topology = keras;
-  const json::Value* config = topology->find("config");
-  if (config != nullptr && config->is(json::Type::object)) config = config->find("layers");
-  if (config == nullptr || !config->is(json::Type::array)) return {};
+inline std::vector<std::string> topology_layer_names(const Json& model) {
+  // ensures: object[key], or nullptr when `object` is null, not an object or lacks the key.
+  const auto find = [](const Json* object, const char* key) -> const Json* {
+    if (object == nullptr || !object->is_object()) return nullptr;
+    const auto it = object->find(key);
+    return it == object->end() ? nullptr : &*it;
+  };
+  const Json* topology = find(&model, "modelTopology");
+  if (const Json* keras = find(topology, "model_config"); keras != nullptr && keras->is_object()) topology = keras;
+  const Json* config = find(topology, "config");
+  if (config != nullptr && config->is_object()) config = find(config, "layers");
+  if (config == nullptr || !config->is_array()) return {};
   std::vector<std::string> names;
-  for (const auto& layer : config->elements()) {
-    if (!layer.is(json::Type::object)) continue;
-    const json::Value* layer_config = layer.find("config");
-    const json::Value* name = layer_config != nullptr && layer_config->is(json::Type::object)
-                                  ? layer_config->find("name")
-                                  : layer.find("name");
-    if (name != nullptr && name->is(json::Type::string)) names.push_back(name->as_string());
+  for (const Json& layer : *config) {
+    const Json* layer_config = find(&layer, "config");
+    const Json* name = layer_config != nullptr && layer_config->is_object() ? find(layer_config, "name")
+                                                                             : find(&layer, "name");
+    if (name != nullptr && name->is_string()) names.push_back(name->get<std::string>());
   }
   return names;
 }
@@ -238,10 +266,15 @@ inline std::vector<std::string> topology_layer_names(const json::Value& model) {
 // shard, or an unsupported dtype.
 inline WeightFile read_tfjs_layers_model(const std::string& model_json_path) {
   const std::string label = "TF.js model '" + model_json_path + "'";
-  const json::Value model = json::parse(tfjs_detail::read_whole_file(model_json_path, label), model_json_path);
-  check(model.is(json::Type::object), label, ": the top level is not a JSON object");
-  if (const json::Value* format = model.find("format"))
-    check(format->is(json::Type::string) && format->as_string() == "layers-model", label,
+  tfjs_detail::Json model;
+  try {
+    model = tfjs_detail::Json::parse(tfjs_detail::read_whole_file(model_json_path, label));
+  } catch (const tfjs_detail::Json::parse_error& e) {
+    fail(model_json_path, ": invalid JSON (", e.what(), ")");
+  }
+  check(model.is_object(), label, ": the top level is not a JSON object");
+  if (const auto format = model.find("format"); format != model.end())
+    check(format->is_string() && format->get<std::string>() == "layers-model", label,
           ": format is not 'layers-model' (only TF.js layers models are supported)");
   const std::string folder = model_json_path.substr(0, model_json_path.find_last_of('/') + 1);
 

@@ -6,6 +6,7 @@
 // Both files are written atomically: readers see the previous file or the new one, never half.
 #pragma once
 
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -14,9 +15,10 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "tinynet/core/error.hpp"
 #include "tinynet/io/atomic_file.hpp"
-#include "tinynet/io/json_writer.hpp"
 
 namespace tinynet {
 
@@ -57,24 +59,22 @@ struct History {
     });
   }
 
-  // ensures: `path` holds {"epochs": [{"epoch": 1, "train_loss": ..., ...}, ...]}, written atomically.
+  // ensures: `path` holds to_json() (2-space indent), written atomically.
   void write_json(const std::string& path) const {
-    write_file_atomically(path, [&](std::ostream& out) {
-      JsonWriter json(out);
-      write_json(json);
-      out << '\n';
-    });
+    write_file_atomically(path, [&](std::ostream& out) { out << to_json().dump(2) << '\n'; });
   }
-  // requires: `json` is where a value may go. ensures: the object write_json(path) writes.
-  void write_json(JsonWriter& json) const {
-    json.begin_object().key("epochs").begin_array();
+  // ensures: {"epochs": [{"epoch": 1, "train_loss": ..., ...}, ...]}, fields in CSV order
+  // (non-finite numbers are written as null).
+  nlohmann::ordered_json to_json() const {
+    nlohmann::ordered_json rows = nlohmann::ordered_json::array();
     for (const auto& e : epochs) {
-      json.begin_object().field("epoch", e.epoch);
+      nlohmann::ordered_json row;
+      row["epoch"] = e.epoch;
       const auto values = numeric_fields(e);
-      for (std::size_t i = 0; i < values.size(); ++i) json.field(field_names()[i + 1], values[i]);
-      json.end_object();
+      for (std::size_t i = 0; i < values.size(); ++i) row[field_names()[i + 1]] = values[i];
+      rows.push_back(std::move(row));
     }
-    json.end_array().end_object();
+    return {{"epochs", std::move(rows)}};
   }
 
   // requires: `path` is a file write_csv() wrote (a trailing "\r" per line is accepted).
@@ -124,7 +124,8 @@ struct History {
   static std::string csv_number(double v) {
     if (std::isnan(v)) return "nan";
     if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-    return json_number(v);
+    char text[32];  // the shortest text that reads back as exactly v
+    return std::string(text, std::to_chars(text, text + sizeof text, v).ptr);
   }
   static EpochRecord parse_row(const std::string& line, const std::string& where) {
     std::vector<std::string> cells;

@@ -1,4 +1,4 @@
-// tinynet/report/observations.hpp: the comparison report's findings, computed from the numbers.
+// examples/cifar_compare/report/observations.hpp: the comparison report's findings, computed from the numbers.
 //
 // summarize_run() derives per-model figures from a ModelRun; comparison_observations() turns
 // them into plain-text sentences (no markup) for report.md and report.html:
@@ -14,10 +14,12 @@
 #include <vector>
 
 #include "tinynet/core/error.hpp"
-#include "tinynet/report/model_run.hpp"
-#include "tinynet/report/text_format.hpp"
+#include "cifar_compare/report/model_run.hpp"
+#include "cifar_compare/report/text_format.hpp"
 
-namespace tinynet {
+namespace tinynet_examples {
+
+using namespace tinynet;
 
 struct RunSummary {
   std::string name;
@@ -47,7 +49,7 @@ inline RunSummary summarize_run(const ModelRun& run) {
   for (const auto& e : epochs)
     if (std::isfinite(e.val_accuracy) && (s.best_epoch == 0 || e.val_accuracy > s.best_val_accuracy))
       s.best_epoch = e.epoch, s.best_val_accuracy = e.val_accuracy;
-  if (run.test_accuracy > 0) s.seconds_per_accuracy_point = run.train_seconds / (run.test_accuracy * 100);
+  if (run.test.accuracy > 0) s.seconds_per_accuracy_point = run.train_seconds / (run.test.accuracy * 100);
   return s;
 }
 
@@ -56,7 +58,7 @@ inline std::size_t best_run_index(const std::vector<ModelRun>& runs) {
   check(!runs.empty(), "best_run_index: no runs");
   std::size_t best = 0;
   for (std::size_t i = 1; i < runs.size(); ++i)
-    if (runs[i].test_accuracy > runs[best].test_accuracy) best = i;
+    if (runs[i].test.accuracy > runs[best].test.accuracy) best = i;
   return best;
 }
 
@@ -69,9 +71,9 @@ inline std::vector<std::string> comparison_observations(const std::vector<ModelR
   for (std::size_t i = 0; i < runs.size(); ++i) {
     if (i == best) continue;
     const ModelRun& other = runs[i];
-    std::string sentence = leader.name + " reaches " + format_percent(leader.test_accuracy) + " test accuracy, " +
-                           format_fixed((leader.test_accuracy - other.test_accuracy) * 100, 2) + " points above " +
-                           other.name + " (" + format_percent(other.test_accuracy) + ")";
+    std::string sentence = leader.name + " reaches " + format_percent(leader.test.accuracy) + " test accuracy, " +
+                           format_fixed((leader.test.accuracy - other.test.accuracy) * 100, 2) + " points above " +
+                           other.name + " (" + format_percent(other.test.accuracy) + ")";
     if (other.train_seconds > 0)
       sentence += ", with " + format_fixed(leader.train_seconds / other.train_seconds, 2) + "x its training time (" +
                   format_duration(leader.train_seconds) + " vs " + format_duration(other.train_seconds) + ")";
@@ -98,7 +100,7 @@ inline std::vector<std::string> comparison_observations(const std::vector<ModelR
     const RunSummary s = summarize_run(run);
     out.push_back(run.name + ": " + format_fixed(s.seconds_per_accuracy_point, 2) +
                   " s of training per point of test accuracy (" + format_duration(run.train_seconds) + " for " +
-                  format_percent(run.test_accuracy) + ").");
+                  format_percent(run.test.accuracy) + ").");
   }
   for (const auto& run : runs) {
     const RunSummary s = summarize_run(run);
@@ -114,4 +116,4 @@ inline std::vector<std::string> comparison_observations(const std::vector<ModelR
   return out;
 }
 
-}  // namespace tinynet
+}  // namespace tinynet_examples

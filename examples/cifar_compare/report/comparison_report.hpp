@@ -1,4 +1,4 @@
-// tinynet/report/comparison_report.hpp: the report folder comparing trained models (e.g. a scratch
+// examples/cifar_compare/report/comparison_report.hpp: the report folder comparing trained models (e.g. a scratch
 // CNN and a fine-tuned ResNet50 on CIFAR-10), as the Keras notebook's closing section does.
 //
 // write_comparison_report(runs, out_dir) writes into out_dir:
@@ -22,20 +22,23 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "tinynet/core/error.hpp"
 #include "tinynet/io/atomic_file.hpp"
-#include "tinynet/io/json_writer.hpp"
-#include "tinynet/report/chart_axes.hpp"
-#include "tinynet/report/confusion_heatmap.hpp"
-#include "tinynet/report/image_grid.hpp"
-#include "tinynet/report/model_run.hpp"
-#include "tinynet/report/observations.hpp"
-#include "tinynet/report/plots.hpp"
-#include "tinynet/report/report_document.hpp"
-#include "tinynet/report/rgb_image.hpp"
-#include "tinynet/report/text_format.hpp"
+#include "cifar_compare/report/chart_axes.hpp"
+#include "cifar_compare/report/confusion_heatmap.hpp"
+#include "cifar_compare/report/image_grid.hpp"
+#include "cifar_compare/report/model_run.hpp"
+#include "cifar_compare/report/observations.hpp"
+#include "cifar_compare/report/plots.hpp"
+#include "cifar_compare/report/report_document.hpp"
+#include "cifar_compare/report/rgb_image.hpp"
+#include "cifar_compare/report/text_format.hpp"
 
-namespace tinynet {
+namespace tinynet_examples {
+
+using namespace tinynet;
 
 namespace detail {
 
@@ -68,59 +71,31 @@ inline std::string history_chart(const std::vector<ModelRun>& runs, bool accurac
   return line_chart_svg(series, options);
 }
 
-inline void write_results_json(JsonWriter& json, const std::vector<ModelRun>& runs,
-                               const std::vector<std::string>& observations) {
-  json.begin_object().field("report", "tinynet model comparison").field("class_names", runs[0].class_names);
-  json.key("models").begin_array();
+// ensures: results.json's content: each run as its metrics.json (common/run_result.hpp) plus
+// what the report adds (summary, history, mistakes, files), and the observations.
+inline nlohmann::ordered_json results_json(const std::vector<ModelRun>& runs,
+                                           const std::vector<std::string>& observations) {
+  nlohmann::ordered_json models = nlohmann::ordered_json::array();
   for (const auto& run : runs) {
     const RunSummary s = summarize_run(run);
     const std::string stem = file_stem(run.name);
-    json.begin_object()
-        .field("name", run.name)
-        .field("approach", run.approach)
-        .field("architecture", run.architecture)
-        .field("device", run.device)
-        .field("parameters", run.parameters)
-        .field("test_accuracy", run.test_accuracy)
-        .field("test_loss", run.test_loss)
-        .field("train_seconds", run.train_seconds)
-        .field("images_per_second", run.images_per_second);
-    json.key("summary")
-        .begin_object()
-        .field("epochs", s.epochs)
-        .field("final_train_accuracy", s.final_train_accuracy)
-        .field("final_val_accuracy", s.final_val_accuracy)
-        .field("overfitting_gap", s.overfitting_gap)
-        .field("best_epoch", s.best_epoch)
-        .field("best_val_accuracy", s.best_val_accuracy)
-        .field("seconds_per_accuracy_point", s.seconds_per_accuracy_point)
-        .end_object();
-    json.field("per_class_accuracy", run.confusion.per_class_accuracy());
-    json.key("confusion_matrix").begin_array();
-    for (int t = 0; t < run.confusion.num_classes(); ++t) {
-      json.begin_array();
-      for (int p = 0; p < run.confusion.num_classes(); ++p) json.value(run.confusion.count(t, p));
-      json.end_array();
-    }
-    json.end_array();
-    json.key("history");
-    run.history.write_json(json);
-    json.key("mistakes").begin_array();
+    nlohmann::ordered_json model = to_json(run);
+    model["summary"] = {{"epochs", s.epochs},
+                        {"final_train_accuracy", s.final_train_accuracy},
+                        {"final_val_accuracy", s.final_val_accuracy},
+                        {"overfitting_gap", s.overfitting_gap},
+                        {"best_epoch", s.best_epoch},
+                        {"best_val_accuracy", s.best_val_accuracy},
+                        {"seconds_per_accuracy_point", s.seconds_per_accuracy_point}};
+    model["history"] = run.history.to_json()["epochs"];
+    model["mistakes"] = nlohmann::ordered_json::array();
     for (const auto& m : run.mistakes)
-      json.begin_object()
-          .field("index", m.index)
-          .field("true_label", m.true_label)
-          .field("predicted_label", m.predicted_label)
-          .end_object();
-    json.end_array();
-    json.key("files")
-        .begin_object()
-        .field("confusion", "confusion_" + stem + ".svg")
-        .field("mistakes", "mistakes_" + stem + ".png")
-        .end_object();
-    json.end_object();
+      model["mistakes"].push_back(
+          {{"index", m.index}, {"true_label", m.true_label}, {"predicted_label", m.predicted_label}});
+    model["files"] = {{"confusion", "confusion_" + stem + ".svg"}, {"mistakes", "mistakes_" + stem + ".png"}};
+    models.push_back(std::move(model));
   }
-  json.end_array().field("observations", observations).end_object();
+  return {{"report", "tinynet model comparison"}, {"models", std::move(models)}, {"observations", observations}};
 }
 
 inline ReportTable history_table(const History& history) {
@@ -168,8 +143,9 @@ inline void write_comparison_report(const std::vector<ModelRun>& runs, const std
                        "Images/s", "Device"},
                       {}};
   for (const auto& run : runs)
-    summary.rows.push_back({run.name, run.approach, run.architecture, format_thousands(run.parameters),
-                            format_percent(run.test_accuracy), format_fixed(run.test_loss, 4),
+    summary.rows.push_back({run.name, run.approach, run.architecture + " (input " + run.input_shape.str() + ")",
+                            format_thousands(run.parameters),
+                            format_percent(run.test.accuracy), format_fixed(run.test.loss, 4),
                             format_duration(run.train_seconds), format_fixed(run.images_per_second, 1), run.device});
   doc.heading("Summary");
   doc.table(summary);
@@ -189,7 +165,7 @@ inline void write_comparison_report(const std::vector<ModelRun>& runs, const std
   std::vector<BarSeries> bars;
   ReportTable per_class{{"Class"}, {}};
   for (std::size_t i = 0; i < runs.size(); ++i) {
-    bars.push_back({runs[i].name, runs[i].confusion.per_class_accuracy(), palette_colour(i)});
+    bars.push_back({runs[i].name, runs[i].test.confusion.per_class_accuracy(), palette_colour(i)});
     per_class.header.push_back(runs[i].name);
   }
   const auto& class_names = runs[0].class_names;
@@ -211,7 +187,7 @@ inline void write_comparison_report(const std::vector<ModelRun>& runs, const std
   doc.heading("Confusion matrices (test set)");
   for (const auto& run : runs)
     emit("confusion_" + file_stem(run.name) + ".svg", "Confusion matrix of " + run.name,
-         confusion_heatmap_svg(run.confusion, run.class_names, "Confusion matrix: " + run.name));
+         confusion_heatmap_svg(run.test.confusion, run.class_names, "Confusion matrix: " + run.name));
 
   doc.heading("Misclassified test images");
   for (std::size_t i = 0; i < runs.size(); ++i) {
@@ -219,7 +195,7 @@ inline void write_comparison_report(const std::vector<ModelRun>& runs, const std
     const std::size_t shown = std::min(run.mistakes.size(), static_cast<std::size_t>(grid_options.max_images));
     emit("mistakes_" + file_stem(run.name) + ".png",
          run.name + ": " + std::to_string(shown) + " of " +
-             std::to_string(run.confusion.total() - run.confusion.correct()) +
+             std::to_string(run.test.confusion.total() - run.test.confusion.correct()) +
              " misclassified test images (true and predicted class below each)",
          mistake_pngs[i]);
   }
@@ -230,13 +206,9 @@ inline void write_comparison_report(const std::vector<ModelRun>& runs, const std
     doc.table(detail::history_table(run.history));
   }
 
-  std::ostringstream results;
-  JsonWriter json(results);
-  detail::write_results_json(json, runs, observations);
-  results << '\n';
-  detail::write_report_file(dir / "results.json", results.str());
+  detail::write_report_file(dir / "results.json", detail::results_json(runs, observations).dump(2) + "\n");
   detail::write_report_file(dir / "report.md", doc.markdown());
   detail::write_report_file(dir / "report.html", doc.html());
 }
 
-}  // namespace tinynet
+}  // namespace tinynet_examples

@@ -1,4 +1,4 @@
-// tinynet/report/bitmap_font.hpp: a tiny built-in 5x7 pixel font for captions in PNG figures.
+// examples/cifar_compare/report/bitmap_font.hpp: a tiny built-in 5x7 pixel font for captions in PNG figures.
 //
 // Glyphs: A-Z (lower-case letters are drawn as capitals), 0-9, space and / : - . , _ ? ( ) % + =.
 // Any other character is drawn as '?'. Each glyph cell is 6 x 8 pixels (one column and one row
@@ -11,9 +11,11 @@
 #include <utility>
 
 #include "tinynet/core/error.hpp"
-#include "tinynet/report/rgb_image.hpp"
+#include "cifar_compare/report/rgb_image.hpp"
 
-namespace tinynet {
+namespace tinynet_examples {
+
+using namespace tinynet;
 
 constexpr int glyph_width = 5, glyph_height = 7;
 constexpr int glyph_advance = glyph_width + 1;
@@ -99,4 +101,4 @@ inline void draw_text(RgbImage& image, int x, int y, const std::string& text, Rg
   }
 }
 
-}  // namespace tinynet
+}  // namespace tinynet_examples

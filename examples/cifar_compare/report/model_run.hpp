@@ -1,7 +1,7 @@
-// tinynet/report/model_run.hpp: everything the comparison report needs to know about one trained model.
+// examples/cifar_compare/report/model_run.hpp: what the comparison report knows about one trained model.
 //
-// The trainer fills a ModelRun per model (history, test metrics, confusion matrix, a few
-// misclassified test images); report/comparison_report.hpp turns several into a report folder.
+// A ModelRun is a run's result (common/run_result.hpp) with a few misclassified test images;
+// comparison_report.hpp turns several into a report folder.
 #pragma once
 
 #include <algorithm>
@@ -12,26 +12,16 @@
 #include <vector>
 
 #include "tinynet/core/error.hpp"
-#include "tinynet/report/image_grid.hpp"
-#include "tinynet/training/history.hpp"
-#include "tinynet/training/metrics.hpp"
+#include "cifar_compare/report/image_grid.hpp"
+#include "common/run_result.hpp"
 
-namespace tinynet {
+namespace tinynet_examples {
 
-struct ModelRun {
-  std::string name;          // short and unique, e.g. "scratch-cnn"; also names its files
-  std::string approach;      // e.g. "trained from scratch", "fine-tuned from ImageNet"
-  std::string architecture;  // e.g. "3x(Conv-Conv-Pool) + Dense", "ResNet50 + GAP + Dense(10)"
-  std::string device;        // e.g. "cpu (16 threads)", "cuda (NVIDIA H200)"
-  std::int64_t parameters = 0;
-  History history;
-  double test_accuracy = 0;  // in [0, 1]
-  double test_loss = 0;
-  double train_seconds = 0;      // total training wall time
-  double images_per_second = 0;  // training throughput
-  ConfusionMatrix confusion;     // on the test set
-  std::vector<std::string> class_names;
-  std::vector<MisclassifiedSample> mistakes;  // test images it got wrong (see mistakes_across_classes)
+using namespace tinynet;
+
+// A run as the report shows it: its result and some test images it got wrong.
+struct ModelRun : CifarJobResult {
+  std::vector<MisclassifiedSample> mistakes;  // see mistakes_across_classes
 };
 
 // requires: predictions and labels of equal length, labels in [0, classes), classes >= 1.
@@ -73,11 +63,11 @@ inline std::string file_stem(const std::string& name) {
 inline void validate_model_run(const ModelRun& run) {
   const std::string where = "ModelRun '" + run.name + "': ";
   check(!run.name.empty(), "ModelRun: the name is empty (it names the report's files)");
-  check(run.confusion.num_classes() >= 1 && static_cast<int>(run.class_names.size()) == run.confusion.num_classes(),
-        where, run.class_names.size(), " class names for a ", run.confusion.num_classes(), "-class confusion matrix");
-  check(run.confusion.total() > 0, where, "the confusion matrix holds no test samples");
-  check(std::isfinite(run.test_accuracy) && run.test_accuracy >= 0 && run.test_accuracy <= 1, where, "test accuracy ",
-        run.test_accuracy, " is outside [0, 1]");
+  check(run.test.confusion.num_classes() >= 1 && static_cast<int>(run.class_names.size()) == run.test.confusion.num_classes(),
+        where, run.class_names.size(), " class names for a ", run.test.confusion.num_classes(), "-class confusion matrix");
+  check(run.test.confusion.total() > 0, where, "the confusion matrix holds no test samples");
+  check(std::isfinite(run.test.accuracy) && run.test.accuracy >= 0 && run.test.accuracy <= 1, where, "test accuracy ",
+        run.test.accuracy, " is outside [0, 1]");
   check(run.parameters >= 0, where, "negative parameter count ", run.parameters);
   check(std::isfinite(run.train_seconds) && run.train_seconds >= 0, where, "training time ", run.train_seconds,
         " s is not a non-negative number");
@@ -85,4 +75,4 @@ inline void validate_model_run(const ModelRun& run) {
         " images/s is not a non-negative number");
 }
 
-}  // namespace tinynet
+}  // namespace tinynet_examples

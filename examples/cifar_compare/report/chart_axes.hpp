@@ -1,4 +1,4 @@
-// tinynet/report/chart_axes.hpp: what the SVG charts share — nice axis ticks, colours, legends.
+// examples/cifar_compare/report/chart_axes.hpp: what the SVG charts share — nice axis ticks, colours, legends.
 //
 // nice_axis() picks a range and ticks at 1, 2 or 5 times a power of ten that cover the data,
 // as plotting libraries do (e.g. 0.13..0.87 -> 0, 0.2, ..., 1). Text widths are estimated
@@ -12,9 +12,11 @@
 #include <vector>
 
 #include "tinynet/core/error.hpp"
-#include "tinynet/report/svg.hpp"
+#include "cifar_compare/report/svg.hpp"
 
-namespace tinynet {
+namespace tinynet_examples {
+
+using namespace tinynet;
 
 struct NiceAxis {
   double lo = 0, hi = 1;  // the axis range; ticks.front() == lo, ticks.back() == hi
@@ -121,4 +123,4 @@ inline void draw_title(SvgWriter& svg, double width, const std::string& title) {
   svg.text(width / 2, 24, title, {{"font-size", 16}, {"font-weight", "bold"}, {"text-anchor", "middle"}});
 }
 
-}  // namespace tinynet
+}  // namespace tinynet_examples

@@ -1,4 +1,4 @@
-// tinynet/report/report_document.hpp: a report as a list of blocks, rendered to Markdown or HTML.
+// examples/cifar_compare/report/report_document.hpp: a report as a list of blocks, rendered to Markdown or HTML.
 //
 // Blocks are headings, paragraphs, bullet lists, tables and figures. A figure names a file in the
 // report folder and carries its content: Markdown links to the file; the HTML page is
@@ -11,10 +11,12 @@
 #include <vector>
 
 #include "tinynet/core/error.hpp"
-#include "tinynet/report/base64.hpp"
-#include "tinynet/report/svg.hpp"
+#include "cifar_compare/report/base64.hpp"
+#include "cifar_compare/report/svg.hpp"
 
-namespace tinynet {
+namespace tinynet_examples {
+
+using namespace tinynet;
 
 struct ReportTable {
   std::vector<std::string> header;
@@ -168,4 +170,4 @@ class ReportDocument {
   std::vector<Block> blocks_;
 };
 
-}  // namespace tinynet
+}  // namespace tinynet_examples

@@ -1,11 +1,11 @@
-// tinynet/report/base64.hpp: standard base64 (RFC 4648, with '=' padding), for data: URIs.
+// examples/cifar_compare/report/base64.hpp: standard base64 (RFC 4648, with '=' padding), for data: URIs.
 #pragma once
 
 #include <cstddef>
 #include <string>
 #include <string_view>
 
-namespace tinynet {
+namespace tinynet_examples {
 
 // ensures: the base64 text of `bytes` ("" for no bytes; 4 characters per started 3 bytes).
 inline std::string base64_encode(std::string_view bytes) {
@@ -25,4 +25,4 @@ inline std::string base64_encode(std::string_view bytes) {
   return out;
 }
 
-}  // namespace tinynet
+}  // namespace tinynet_examples

@@ -1,4 +1,4 @@
-// tinynet/report/image_grid.hpp: a PNG grid of misclassified test images with captions.
+// examples/cifar_compare/report/image_grid.hpp: a PNG grid of misclassified test images with captions.
 //
 // Each cell holds one image, upscaled by an integer factor (nearest neighbour), above a caption
 // strip with two lines in the built-in bitmap font: "TRUE:<class>" (green) and "PRED:<class>" (red),
@@ -15,10 +15,12 @@
 
 #include "tinynet/core/error.hpp"
 #include "tinynet/core/tensor.hpp"
-#include "tinynet/report/bitmap_font.hpp"
-#include "tinynet/report/rgb_image.hpp"
+#include "cifar_compare/report/bitmap_font.hpp"
+#include "cifar_compare/report/rgb_image.hpp"
 
-namespace tinynet {
+namespace tinynet_examples {
+
+using namespace tinynet;
 
 struct MisclassifiedSample {
   std::int64_t index = 0;  // position in the evaluated set
@@ -105,4 +107,4 @@ inline RgbImage render_mistake_grid(const std::vector<MisclassifiedSample>& samp
   return grid;
 }
 
-}  // namespace tinynet
+}  // namespace tinynet_examples

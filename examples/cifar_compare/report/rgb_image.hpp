@@ -1,4 +1,4 @@
-// tinynet/report/rgb_image.hpp: an 8-bit RGB raster for report figures, and its PNG encoding.
+// examples/cifar_compare/report/rgb_image.hpp: an 8-bit RGB raster for report figures, and its PNG encoding.
 //
 // Pixels are row-major, 3 bytes (R, G, B) each. PNGs are encoded by stb_image_write, whose
 // implementation is in Debian's libstb (linked by the tinynet target), so this header must not
@@ -17,7 +17,9 @@
 #include "tinynet/core/error.hpp"
 #include "tinynet/io/atomic_file.hpp"
 
-namespace tinynet {
+namespace tinynet_examples {
+
+using namespace tinynet;
 
 using Rgb = std::array<std::uint8_t, 3>;
 
@@ -81,4 +83,4 @@ inline void write_png(const RgbImage& image, const std::string& path) {
                         [&](std::ostream& out) { out.write(png.data(), static_cast<std::streamsize>(png.size())); });
 }
 
-}  // namespace tinynet
+}  // namespace tinynet_examples

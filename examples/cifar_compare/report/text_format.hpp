@@ -1,4 +1,4 @@
-// tinynet/report/text_format.hpp: how report tables and observations write numbers.
+// examples/cifar_compare/report/text_format.hpp: how report tables and observations write numbers.
 //
 // Every function writes "n/a" for a non-finite number, so a missing metric shows as such.
 #pragma once
@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <string>
 
-namespace tinynet {
+namespace tinynet_examples {
 
 // ensures: v with exactly `decimals` digits after the point, e.g. (0.61234, 4) -> "0.6123".
 inline std::string format_fixed(double v, int decimals) {
@@ -47,4 +47,4 @@ inline std::string format_duration(double seconds) {
   return text;
 }
 
-}  // namespace tinynet
+}  // namespace tinynet_examples

@@ -1,4 +1,4 @@
-// tinynet/report/plots.hpp: line charts and grouped horizontal bar charts as standalone SVG.
+// examples/cifar_compare/report/plots.hpp: line charts and grouped horizontal bar charts as standalone SVG.
 //
 // line_chart_svg(): several series on shared axes (nice ticks, grid, axis labels, legend, title),
 //   e.g. train/validation accuracy per epoch of two models. A non-finite y value leaves a gap.
@@ -15,10 +15,12 @@
 #include <vector>
 
 #include "tinynet/core/error.hpp"
-#include "tinynet/report/chart_axes.hpp"
-#include "tinynet/report/svg.hpp"
+#include "cifar_compare/report/chart_axes.hpp"
+#include "cifar_compare/report/svg.hpp"
 
-namespace tinynet {
+namespace tinynet_examples {
+
+using namespace tinynet;
 
 struct LineSeries {
   std::string name;
@@ -190,4 +192,4 @@ inline std::string horizontal_bar_chart_svg(const std::vector<std::string>& cate
   return svg.finish();
 }
 
-}  // namespace tinynet
+}  // namespace tinynet_examples

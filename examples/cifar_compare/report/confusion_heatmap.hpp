@@ -1,4 +1,4 @@
-// tinynet/report/confusion_heatmap.hpp: a confusion matrix drawn as an SVG heatmap.
+// examples/cifar_compare/report/confusion_heatmap.hpp: a confusion matrix drawn as an SVG heatmap.
 //
 // Rows are true classes, columns predictions (as in ConfusionMatrix); each cell shows its count
 // and is shaded on a white-to-dark-blue scale by count / largest count, with a colour bar.
@@ -13,11 +13,13 @@
 #include <vector>
 
 #include "tinynet/core/error.hpp"
-#include "tinynet/report/chart_axes.hpp"
-#include "tinynet/report/svg.hpp"
+#include "cifar_compare/report/chart_axes.hpp"
+#include "cifar_compare/report/svg.hpp"
 #include "tinynet/training/metrics.hpp"
 
-namespace tinynet {
+namespace tinynet_examples {
+
+using namespace tinynet;
 
 // requires: 0 <= t <= 1. ensures: the "Blues" sequential colour at t as "#rrggbb".
 inline std::string blues_colour(double t) {
@@ -115,4 +117,4 @@ inline std::string confusion_heatmap_svg(const ConfusionMatrix& matrix, const st
   return svg.finish();
 }
 
-}  // namespace tinynet
+}  // namespace tinynet_examples

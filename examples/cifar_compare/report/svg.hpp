@@ -1,4 +1,4 @@
-// tinynet/report/svg.hpp: a minimal writer of standalone SVG documents.
+// examples/cifar_compare/report/svg.hpp: a minimal writer of standalone SVG documents.
 //
 //   SvgWriter svg(640, 480);                           // <svg xmlns=... width height viewBox>
 //   svg.element("rect", {{"x", 10}, {"y", 10}, {"width", 50}, {"height", 20}, {"fill", "#1f77b4"}});
@@ -21,7 +21,9 @@
 
 #include "tinynet/core/error.hpp"
 
-namespace tinynet {
+namespace tinynet_examples {
+
+using namespace tinynet;
 
 // ensures: `text` with & < > " ' written as entities, and the control characters XML 1.0 cannot
 // hold (all below 0x20 except tab, newline, carriage return) replaced by U+FFFD.
@@ -139,4 +141,4 @@ class SvgWriter {
   std::vector<std::string> open_tags_;
 };
 
-}  // namespace tinynet
+}  // namespace tinynet_examples
