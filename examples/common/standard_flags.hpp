@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -39,6 +40,9 @@ struct StandardFlags {
   bool resume = false;
 };
 
+// A check that a number flag is at least 1 (CLI::PositiveNumber's message would print DBL_MAX).
+inline const CLI::Range at_least_one(1, std::numeric_limits<int>::max(), "POSITIVE");
+
 // requires: argv as main() got it. ensures: `app` parsed; exits 0 after --help, 2 with a
 // message naming the program and the option on bad input.
 inline void parse_or_exit(CLI::App& app, int argc, char** argv) {
@@ -53,18 +57,18 @@ inline void parse_or_exit(CLI::App& app, int argc, char** argv) {
 // ensures: --threads declared on `app`, read into `threads`; `default_note` ends its help.
 inline CLI::Option* add_threads_flag(CLI::App& app, std::optional<int>& threads, const std::string& default_note) {
   return app.add_option("--threads", threads, "compute threads (default: " + default_note + ")")
-      ->check(CLI::PositiveNumber);
+      ->check(at_least_one);
 }
 
 // ensures: --batch declared on `app`, read into `batch`; `default_note` ends its help.
 inline CLI::Option* add_batch_flag(CLI::App& app, std::optional<std::int64_t>& batch, const std::string& default_note) {
   return app.add_option("--batch", batch, "training batch size (default: " + default_note + ")")
-      ->check(CLI::PositiveNumber);
+      ->check(at_least_one);
 }
 
 // ensures: --size declared on `app` (a square input resolution), read into `size`.
 inline CLI::Option* add_size_flag(CLI::App& app, std::optional<int>& size, const std::string& help) {
-  return app.add_option("--size", size, help)->check(CLI::PositiveNumber);
+  return app.add_option("--size", size, help)->check(at_least_one);
 }
 
 // ensures: --weights declared on `app` (ResNet50 ImageNet weights), read into `weights`.
@@ -91,7 +95,7 @@ inline CLI::Option* add_limit_flag(CLI::App& app, std::int64_t& limit) {
 inline void add_standard_flags(CLI::App& app, StandardFlags& flags, const std::string& default_out) {
   flags.out = default_out;
   add_data_flag(app, flags.data);
-  app.add_option("--epochs", flags.epochs, "epochs (default: the recipe's, 15)")->check(CLI::PositiveNumber);
+  app.add_option("--epochs", flags.epochs, "epochs (default: the recipe's, 15)")->check(at_least_one);
   add_batch_flag(app, flags.batch, "the recipe's");
   app.add_option("--lr", flags.lr, "learning rate, or the one-cycle peak (default: the recipe's)");
   add_threads_flag(app, flags.threads, "TINYNET_NUM_THREADS or all cores");
