@@ -347,6 +347,9 @@ TEST_CASE("a PNG chunk or image size beyond the file is refused before decoding"
   huge.replace(16, 8, std::string("\0\0\x13\x88\0\0\x13\x88", 8));  // IHDR: 5000 x 5000
   CHECK_THAT(decode(huge).error, Contains("claims 5000x5000 pixels, over the limit of 16777216"));
   CHECK_THAT(decode("GIF89a\x01\0\x01\0").error, Contains("not a PNG, JPEG or BMP file"));
+  // A truncated BMP header claiming 1536 x 262080 pixels (stb would allocate 1.2 GB for it).
+  const std::string bmp("BM\xC6\0\0\0\0\0\0\x35\x92\0\0\0\x28\0\0\0\0\x06\0\0\x40\0\xFC\xFF\x01\0", 28);
+  CHECK_THAT(decode(bmp).error, Contains("not a decodable image (stb_image: "));
 }
 
 TEST_CASE("a directory in place of a CIFAR file is named as such", "[data][cifar]") {

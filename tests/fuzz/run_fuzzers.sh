@@ -61,8 +61,9 @@ for t in "${targets[@]}"; do
   fi
   external=0
   for input in $( [ ${#fork[@]} -gt 0 ] && ls "$build/fuzz_logs/$t-"* 2> /dev/null); do
-    timeout 60 "$build/tests/fuzz/$t" -timeout=10 -malloc_limit_mb=$malloc_limit_mb "$input" > "$input.log" 2>&1 || true
-    if in_libhdf5 "$input.log"; then
+    if timeout 60 "$build/tests/fuzz/$t" -timeout=10 -malloc_limit_mb=$malloc_limit_mb "$input" > "$input.log" 2>&1; then
+      echo "$t: $input did not reproduce (fork mode saves an empty input when it cannot tell which one failed)"
+    elif in_libhdf5 "$input.log"; then
       external=$((external + 1))
     else
       failed=1

@@ -167,8 +167,14 @@ inline DecodedImage decode_rgb_bytes(const stbi_uc* bytes, int size) {
     return image;
   }
   int channels_in_file = 0;
-  if (stbi_info_from_memory(bytes, size, &image.width, &image.height, &channels_in_file) &&
-      static_cast<std::int64_t>(image.width) * image.height > max_image_pixels) {
+  mark_stb_failure_reason();
+  if (!stbi_info_from_memory(bytes, size, &image.width, &image.height, &channels_in_file)) {
+    // stb_image's loader would parse the same header: without this check it allocates for a
+    // size it cannot read (a 28-byte BMP claiming 1536 x 262080 pixels: 1.2 GB).
+    image.error = "not a decodable image (stb_image: " + stb_failure_reason() + ")";
+    return image;
+  }
+  if (static_cast<std::int64_t>(image.width) * image.height > max_image_pixels) {
     image.error = "its header claims " + std::to_string(image.width) + "x" + std::to_string(image.height) +
                   " pixels, over the limit of " + std::to_string(max_image_pixels);
     return image;
