@@ -141,15 +141,15 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   add_batch_flag(app, flags.batch, "64");
   app.add_option("--infer-batch", flags.infer_batch, "inference batch size")
-      ->check(CLI::PositiveNumber)
+      ->check(at_least_one)
       ->capture_default_str();
   add_threads_flag(app, flags.threads, "2");
   add_size_flag(app, flags.size, "image side (default: 32 for scratch and fast, 48 for resnet50)");
   app.add_option("--repeats", flags.timing.repeats, "timed repeats (the median is reported)")
-      ->check(CLI::PositiveNumber)
+      ->check(at_least_one)
       ->capture_default_str();
   app.add_option("--warmup", flags.timing.warmup, "untimed steps before timing")
-      ->check(CLI::PositiveNumber)
+      ->check(at_least_one)
       ->capture_default_str();
   app.add_option("--min-time", flags.timing.min_seconds, "seconds each repeat lasts at least")->capture_default_str();
   parse_or_exit(app, argc, argv);
