@@ -32,6 +32,10 @@ if [ -x /usr/local/cuda/bin/nvcc ]; then
   cmake --build "$cuda_build" -j"$jobs" --target test_backend_ops cifar_scratch
   "$cuda_build/tests/test_backend_ops"
   "$cuda_build/examples/cifar_scratch" --help | grep -- "--device" > /dev/null
+  if grep -q "^TINYNET_WITH_NCCL:BOOL=ON" "$cuda_build/CMakeCache.txt"; then
+    cmake --build "$cuda_build" -j"$jobs" --target test_nccl_communicator
+    "$cuda_build/tests/test_nccl_communicator"  # says SKIPPED without a GPU
+  fi
   echo "cuDNN backend: built and linked (cross-backend test and cifar_scratch with --device cuda)"
 fi
 

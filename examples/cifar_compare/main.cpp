@@ -78,7 +78,7 @@ void add_compare_flags(CLI::App& app, CompareFlags& f) {
 // requires: `limit_named`: whether the command line named --limit.
 void train_and_report(const CompareFlags& f, bool limit_named) {
   const StandardFlags& flags = f.standard;
-  apply_thread_flag(flags.threads);
+  start_job(flags.threads, flags.distributed, "cifar_compare");
   auto data = load_cifar_or_exit("cifar_compare", flags.data);
   limit_dataset(data, f.quick && !limit_named ? 5000 : flags.limit);
   // A quick run writes beside the full job's folder (<out>-quick), so a full job with the
@@ -120,6 +120,7 @@ void train_and_report(const CompareFlags& f, bool limit_named) {
                 100 * r.test.accuracy, r.train_seconds / 60, r.images_per_second);
 }
 
+  if (!job_world().leader()) return;  // rank 0 writes the report
 // ensures: an image file as a [3, H, W] uint8 dataset of one sample.
 ImageDataset read_image(const std::string& path) {
   int w = 0, h = 0, channels = 0;
@@ -226,7 +227,6 @@ int main(int argc, char** argv) {
     else train_and_report(compare, app.count("--limit") > 0);
     return 0;
   } catch (const std::exception& e) {
-    std::cerr << "cifar_compare: " << e.what() << std::endl;
-    return 1;
+    return fail_job("cifar_compare", e);
   }
 }

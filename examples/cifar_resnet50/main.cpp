@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
   app.add_flag("--freeze-base", freeze_base, "train only the head for all epochs (feature extraction)");
   parse_or_exit(app, argc, argv);
   try {
-    apply_thread_flag(flags.threads);
+    start_job(flags.threads, flags.distributed, "cifar_resnet50");
     if (size) settings.size = *size;
     settings.caffe_preprocessing = preprocess == "caffe";
     settings.bn_frozen = bn == "frozen";
@@ -48,7 +48,6 @@ int main(int argc, char** argv) {
     run_cifar_job(job, data);
     return 0;
   } catch (const std::exception& e) {
-    std::cerr << "cifar_resnet50: " << e.what() << std::endl;
-    return 1;
+    return fail_job("cifar_resnet50", e);
   }
 }

@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   parse_or_exit(app, argc, argv);
   try {
-    apply_thread_flag(flags.threads);
+    start_job(flags.threads, flags.distributed, "cifar_scratch");
     auto data = load_cifar_or_exit("cifar_scratch", flags.data);
     limit_dataset(data, flags.limit);
     CifarJob job = scratch_recipe(recipe, data.train);
@@ -28,7 +28,6 @@ int main(int argc, char** argv) {
     run_cifar_job(job, data);
     return 0;
   } catch (const std::exception& e) {
-    std::cerr << "cifar_scratch: " << e.what() << std::endl;
-    return 1;
+    return fail_job("cifar_scratch", e);
   }
 }

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "common/cifar_job.hpp"
+#include "common/distributed_setup.hpp"
 #include "tinynet/core/threading.hpp"
 
 namespace tinynet_examples {
@@ -38,6 +39,10 @@ struct StandardFlags {
   std::string device = "cpu";
   std::optional<double> validation;
   bool resume = false;
+  bool resume_or_start = false;
+  std::optional<double> clip_grad_norm;
+  std::optional<double> max_loss;
+  DistributedFlags distributed;
 };
 
 // A check that a number flag is at least 1 (CLI::PositiveNumber's message would print DBL_MAX).
@@ -109,7 +114,15 @@ inline void add_standard_flags(CLI::App& app, StandardFlags& flags, const std::s
   app.add_option("--validation", flags.validation,
                  "fraction of the training set held out for validation, in [0, 1) (default: the recipe's)")
       ->check(CLI::Range(0.0, 1.0));
-  app.add_flag("--resume", flags.resume, "continue from <out>/checkpoint.tnck");
+  app.add_flag("--resume", flags.resume, "continue from <out>/checkpoint.tnck (an error when there is none)");
+  app.add_flag("--resume-or-start", flags.resume_or_start,
+               "continue from <out>/checkpoint.tnck, or start from scratch when there is none");
+  app.add_option("--clip-grad-norm", flags.clip_grad_norm,
+                 "scale the gradients so that their global L2 norm is at most this (default: no clipping)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-loss", flags.max_loss, "stop training when a batch loss exceeds this (default 100)")
+      ->check(CLI::PositiveNumber);
+  add_distributed_flags(app, flags.distributed);
 }
 
 // ensures: the thread count from TINYNET_NUM_THREADS, overridden by --threads when given.
@@ -119,7 +132,7 @@ inline void apply_thread_flag(const std::optional<int>& threads) {
 }
 
 // ensures: --epochs, --batch, --lr, --seed, --workers, --out, --resume, --device, --validation
-// applied to `job` (the optional ones only when given).
+// applied to `job` (the optional ones only when given); the job trains on job_world()'s ranks.
 inline void apply_common_flags(const StandardFlags& flags, CifarJob& job) {
   job.device = flags.device == "cuda" ? Device::cuda : Device::cpu;
   if (flags.epochs) job.epochs = *flags.epochs;
@@ -133,3 +146,5 @@ inline void apply_common_flags(const StandardFlags& flags, CifarJob& job) {
 }
 
 }  // namespace tinynet_examples
+  job.ranks = job_world().comm.get();
+  job.parallel = job_world().parallel;

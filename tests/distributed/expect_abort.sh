@@ -13,7 +13,7 @@ echo "$output"
 echo "exit status $status after $seconds s"
 [ "$status" -ne 124 ] || { echo "FAIL: the job hung (killed after 60 s)"; exit 1; }
 [ "$status" -ne 0 ] || { echo "FAIL: the job exited 0"; exit 1; }
-grep -q "tinynet rank $fail_rank of $ranks: error: simulated failure on rank $fail_rank at step 3" <<< "$output" ||
+grep -q "tinynet rank $fail_rank of $ranks: rank_failure: simulated failure on rank $fail_rank at step 3" <<< "$output" ||
   { echo "FAIL: the failing rank's message is missing"; exit 1; }
 [ "$elapsed_ms" -lt 20000 ] || { echo "FAIL: took $seconds s"; exit 1; }
 echo "PASS: all $ranks ranks ended in $seconds s with rank $fail_rank's message"

@@ -9,7 +9,7 @@
 int main(int argc, char* argv[]) {
   tinynet::MpiCommunicator comm;
   const int fail_rank = argc > 1 ? std::atoi(argv[1]) : 1;
-  return tinynet::run_or_abort(comm, [&] {
+  return tinynet::run_or_abort(comm, "rank_failure", [&] {
     std::vector<float> gradients(1000, 1.0f);
     for (int step = 1; step <= 1000000; ++step) {
       if (comm.rank() == fail_rank && step == 3)

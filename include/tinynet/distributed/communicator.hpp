@@ -89,18 +89,18 @@ class SingleProcessCommunicator final : public Communicator {
   Device device_;
 };
 
-// ensures: body()'s result; when body throws, the exception's message ends every rank of the
-// job through comm.abort() (exit code 1), so a failure on one rank never leaves the others
-// waiting in a collective operation.
+// ensures: body()'s result; when body throws, "<program>: <the exception's message>" ends every
+// rank of the job through comm.abort() (exit code 1), so a failure on one rank never leaves
+// the others waiting in a collective operation.
 template <class Body>
-int run_or_abort(Communicator& comm, Body&& body) {
+int run_or_abort(Communicator& comm, const std::string& program, Body&& body) {
   std::string message;
   try {
     return body();
   } catch (const std::exception& e) {
-    message = std::string("error: ") + e.what();
+    message = program + ": " + e.what();
   } catch (...) {
-    message = "error: an exception that is not a std::exception";
+    message = program + ": an exception that is not a std::exception";
   }
   comm.abort(message);
   return 1;  // not reached: abort() ends the process

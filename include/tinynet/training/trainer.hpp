@@ -247,7 +247,7 @@ class Trainer {
       loss_sum += loss * batch.size();
       seen += batch.size();
       ++step;
-      bar.update(step, loss_sum / seen, static_cast<double>(correct) / seen, seen);
+      bar.update(step, loss_sum / seen, static_cast<double>(correct) / seen, seen * (dp_ ? dp_->size() : 1));
       std::swap(batch, next_batch);
       have_batch = have_next;
     }
