@@ -19,6 +19,7 @@
 #include "tinynet/data/batch_loader.hpp"
 #include "tinynet/data/normalize.hpp"
 #include "tinynet/data/split.hpp"
+#include "tinynet/distributed/data_parallel.hpp"
 #include "tinynet/layers/sequential.hpp"
 #include "tinynet/optim/lookahead.hpp"
 #include "tinynet/training/trainer.hpp"
@@ -55,6 +56,10 @@ struct CifarJob {
   int frozen_epochs = 0;
   std::function<void(Sequential<float>&, bool)> freeze_base;
   Device device = Device::cpu;
+  // Data-parallel training (docs/distributed.md): the job's ranks (null: one process) and how
+  // they synchronise. batch_size stays the global batch; rank 0 alone prints and writes files.
+  Communicator* ranks = nullptr;
+  DataParallelOptions parallel;
 };
 
 // ensures: a BatchFormat converter applying `p` (thread-safe: it shares only `p`).
@@ -74,10 +79,17 @@ inline BatchFormat job_format(const CifarJob& job) {
 
 // requires: data.train / data.test non-empty with the same classes.
 inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& data) {
+  SingleProcessCommunicator single_process;
+  Communicator& ranks = job.ranks ? *job.ranks : single_process;
+  const bool leader = ranks.rank() == 0;
+  std::ostream silent(nullptr);  // the other ranks' output goes nowhere
+  std::ostream& log = leader ? std::cout : silent;
   std::filesystem::create_directories(job.out_dir);
   const auto split = split_train_validation(data.train, ValidationSplitOptions{job.validation_fraction, true, job.seed});
-  std::cout << job.name << ": " << split.train.size() << " training, " << split.validation.size() << " validation, "
-            << data.test.size() << " test images, " << num_threads() << " threads" << std::endl;
+  log << job.name << ": " << split.train.size() << " training, " << split.validation.size() << " validation, "
+      << data.test.size() << " test images, " << num_threads() << " threads"
+      << (ranks.size() > 1 ? " on each of " + std::to_string(ranks.size()) + " ranks (" + ranks.name() + ")" : "")
+      << std::endl;
 
   auto model = job.build(job);
   const BatchFormat format = job_format(job);
@@ -89,6 +101,8 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& d
   loader_options.workers = job.workers;
   loader_options.augment = job.augment;
   loader_options.format = format;
+  loader_options.shard = ranks.rank();
+  loader_options.shards = ranks.size();
   BatchLoader loader(split.train, loader_options);
   std::unique_ptr<Optimizer<float>> optimizer = job.make_optimizer(job);
   if (job.lookahead) {
@@ -111,11 +125,11 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& d
     fit.first_epoch = resume_training(fit.checkpoint_path, *model, *optimizer, *schedule);
     if (std::filesystem::exists(fit.history_prefix + ".csv")) fit.history = History::read_csv(fit.history_prefix + ".csv");
     fit.history.epochs.resize(std::min<std::size_t>(fit.history.epochs.size(), fit.first_epoch));
-    std::cout << job.name << ": resumed from " << fit.checkpoint_path << " after epoch " << fit.first_epoch << std::endl;
+    log << job.name << ": resumed from " << fit.checkpoint_path << " after epoch " << fit.first_epoch << std::endl;
   } else if (job.initialize_weights) {
     job.initialize_weights(*model);
   }
-  model->summary(std::cout);
+  model->summary(log);
 
   const ImageDataset* validation = split.validation.size() > 0 ? &split.validation : nullptr;  // none: --validation 0
 
@@ -125,6 +139,7 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& d
   r.recipe = job.recipe;
   r.architecture = model->name();
   r.device = job.device == Device::cpu ? "cpu (" + std::to_string(num_threads()) + " threads)" : "cuda";
+  if (ranks.size() > 1) r.device = std::to_string(ranks.size()) + " ranks x " + r.device;
   r.input_size = job.input_size;
   r.batch_size = job.batch_size;
   r.preprocessing = job.preprocessing;
@@ -132,12 +147,17 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& d
   r.parameters = model->parameters().size();
   r.input_shape = sample;
   if (job.device != Device::cpu) model->to(job.device);
+  std::unique_ptr<DataParallel<float>> data_parallel;  // rank 0's weights are broadcast by fit()
+  if (ranks.size() > 1) {
+    data_parallel = std::make_unique<DataParallel<float>>(ranks, *model, job.parallel);
+    trainer.set_data_parallel(data_parallel.get());
+  }
   if (job.frozen_epochs > 0 && fit.first_epoch < job.frozen_epochs) {
     check(static_cast<bool>(job.freeze_base), job.name, ": frozen_epochs set without a freeze_base function");
     FitOptions head = fit;
     head.epochs = std::min(job.frozen_epochs, job.epochs);
     job.freeze_base(*model, true);
-    std::cout << job.name << ": epochs 1-" << head.epochs << " train the head only (pretrained base frozen)" << std::endl;
+    log << job.name << ": epochs 1-" << head.epochs << " train the head only (pretrained base frozen)" << std::endl;
     fit.history = trainer.fit(loader, validation, head);
     fit.first_epoch = head.epochs;
   }
@@ -149,8 +169,9 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& d
     training_seconds += e.images_per_second > 0 ? split.train.size() / e.images_per_second : 0;
   r.images_per_second = training_seconds > 0 ? split.train.size() * r.history.epochs.size() / training_seconds : 0;
 
-  save_checkpoint<float>(job.out_dir + "/model.tnck", *model, nullptr, {});
-  r.test = trainer.evaluate(data.test, format, 256, true, job.tta);
+  if (leader) save_checkpoint<float>(job.out_dir + "/model.tnck", *model, nullptr, {});
+  r.test = trainer.evaluate(data.test, format, 256, true, job.tta);  // each rank its share, results reduced
+  if (!leader) return r;
   write_run_result(job.out_dir + "/metrics.json", r);
   r.test.confusion.write_csv(job.out_dir + "/confusion.csv", data.test.class_names);
   std::printf("%s: test loss %.4f, %.0f s training, %.0f images/s\n", job.name.c_str(), r.test.loss, r.train_seconds,
