@@ -1,8 +1,9 @@
 // DivergenceGuard: the loss bound, non-finite gradients and weights named by parameter and
-// layer, gradient-norm clipping on the trainable ranges only.
+// layer, gradient-norm clipping on the trainable ranges only, and fit() stopping a diverging run.
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <memory>
 
@@ -83,4 +84,32 @@ TEST_CASE("gradient clipping scales the trainable gradients to the norm bound", 
   CHECK(ps.grads()[mean.offset] == 1000);
   CHECK(guard.check_gradients(*net, {1, 2, 0.1}) == Approx(1));  // within the bound: unchanged
   CHECK(ps.grads()[kernel.offset] == Approx(0.6f));
+}
+
+TEST_CASE("fit stops a diverging run at the step, and never saves its NaN", "[training][divergence]") {
+  auto net = tinynet_test::tiny_net();
+  ImageDataset data;
+  data.class_names = {"a", "b", "c"};
+  data.images = Tensor<std::uint8_t>(Shape{24, 1, 4, 4});
+  for (std::int64_t i = 0; i < data.images.numel(); ++i) data.images[i] = static_cast<std::uint8_t>(i * 29);
+  for (int i = 0; i < 24; ++i) data.labels.push_back(i % 3);
+  BatchLoaderOptions loader_options;
+  loader_options.batch_size = 8;
+  loader_options.workers = 1;
+  BatchLoader loader(data, loader_options);
+  SoftmaxCrossEntropy<float> loss;
+  Adam<float> adam(AdamOptions{1e4});  // far too high
+  ConstantLr schedule(1e4);
+  Trainer<float> trainer(*net, loss, adam, schedule);
+  tinynet_test::TempDir dir("divergence");
+  FitOptions options;
+  options.epochs = 3;
+  options.checkpoint_path = dir.file("checkpoint.tnck");
+  options.log = nullptr;
+  options.live_progress = false;
+  CHECK_THAT(error_message([&] { trainer.fit(loader, nullptr, options); }),
+             Contains("training diverged at epoch 1 step") && Contains("learning rate 10000") &&
+                 Contains("Lower the learning rate"));
+  CHECK_FALSE(std::filesystem::exists(options.checkpoint_path));
+  CHECK(first_non_finite(net->parameters().values().data(), net->parameters().size()) < 0);
 }

@@ -12,7 +12,9 @@
 // A failure is an Error naming the epoch, the step, the learning rate, the parameter and
 // its layer (from the model's parameter entries, e.g. "dense_1/kernel" of layer "dense_1"),
 // with a hint. The weight and gradient scans run every options.check_every steps (the loss
-// is checked at every step); on a GPU model they copy the buffers to the host.
+// is checked at every step); on a GPU model they copy the buffers to the host. Trainer::fit runs
+// one per fit() with FitOptions::divergence; the examples set it with --max-loss and
+// --clip-grad-norm.
 #pragma once
 
 #include <algorithm>
@@ -120,7 +122,8 @@ class DivergenceGuard {
   std::string hint() const {
     return options_.clip_gradient_norm > 0
                ? "Lower the learning rate (e.g. 10x) or the gradient clipping norm."
-               : "Lower the learning rate (e.g. 10x), or clip gradients (DivergenceOptions::clip_gradient_norm).";
+               : "Lower the learning rate (e.g. 10x), or clip gradients (DivergenceOptions::clip_gradient_norm; "
+                 "--clip-grad-norm in the examples).";
   }
   // ensures: "parameter 'dense_1/kernel' (layer 'dense_1') at element 3" for buffer index i.
   static std::string parameter_at(const Layer<T>& model, std::int64_t i) {

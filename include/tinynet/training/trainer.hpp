@@ -5,7 +5,8 @@
 //   Evaluation e = trainer.evaluate(test, format);
 //
 // fit() runs epochs [options.first_epoch, options.epochs): per step it sets the
-// scheduled learning rate, runs forward, loss, backward and the optimizer step; after
+// scheduled learning rate, runs forward, loss, backward and the optimizer step, with the
+// checks (and optional gradient clipping) of a DivergenceGuard (divergence_guard.hpp); after
 // each epoch it evaluates on the validation set, appends an EpochRecord, prints one
 // line (plus a live bar on a terminal), and - when configured - writes the history
 // (CSV + JSON), the resumable checkpoint (model, optimizer, epoch, RNG and schedule
@@ -38,6 +39,7 @@
 #include "tinynet/io/checkpoint.hpp"
 #include "tinynet/losses/softmax_cross_entropy.hpp"
 #include "tinynet/optim/optimizer.hpp"
+#include "tinynet/training/divergence_guard.hpp"
 #include "tinynet/training/history.hpp"
 #include "tinynet/training/lr_schedule.hpp"
 #include "tinynet/training/metrics.hpp"
@@ -54,6 +56,7 @@ struct FitOptions {
   std::string best_model_path;          // best validation accuracy so far ("" = none)
   std::string history_prefix;           // writes <prefix>.csv and <prefix>.json ("" = none)
   int early_stopping_patience = 0;      // 0 = off; else epochs without val_loss improvement
+  DivergenceOptions divergence;         // loss bound, NaN checks, gradient clipping
   std::int64_t eval_batch_size = 256;
   BatchFormat validation_format;        // how validation images become model input
   std::vector<std::pair<std::string, std::string>> metadata;  // stored in checkpoints
@@ -102,8 +105,9 @@ class Trainer {
       else ++epochs_without_improvement;
     }
     ProgressBar bar(std::cout, options.live_progress && is_leader());
+    DivergenceGuard<T> guard(options.divergence);
     for (int epoch = options.first_epoch; epoch < options.epochs; ++epoch) {
-      EpochRecord record = train_epoch(train, epoch, options.epochs, bar);
+      EpochRecord record = train_epoch(train, epoch, options.epochs, bar, guard);
       if (validation) {
         const Evaluation v = evaluate(*validation, options.validation_format, options.eval_batch_size, false);
         record.val_loss = v.loss;
@@ -205,7 +209,7 @@ class Trainer {
   }
 
  private:
-  EpochRecord train_epoch(BatchLoader& train, int epoch, int epochs, ProgressBar& bar) {
+  EpochRecord train_epoch(BatchLoader& train, int epoch, int epochs, ProgressBar& bar, DivergenceGuard<T>& guard) {
     model_.set_training(true);
     train.begin_epoch(epoch);
     const std::int64_t steps = train.batches_per_epoch();
@@ -226,8 +230,8 @@ class Trainer {
       if (dp_) dp_->begin_step(batch);
       const Tensor<T>& logits = model_.forward(input);
       const double loss = loss_.forward(logits, batch.labels);
-      check(std::isfinite(loss), "fit: the loss became ", loss, " at epoch ", epoch + 1, " step ", step + 1,
-            " (learning rate ", optimizer_.learning_rate(), "); lower the learning rate");
+      const TrainingStep at{epoch + 1, step + 1, optimizer_.learning_rate()};
+      guard.check_loss(loss, at);
       if (dp_) {  // this rank's share of the global batch's mean loss; gradients summed over the ranks
         const Tensor<T>& dlogits = loss_.backward();
         scaled_loss_grad_.resize(dlogits.shape(), dlogits.device());
@@ -237,7 +241,9 @@ class Trainer {
       } else {
         model_.backward(loss_.backward());
       }
+      guard.check_gradients(model_, at);  // after any allreduce: every rank clips alike
       optimizer_.step(model_);
+      guard.check_weights(model_, at);
       const Tensor<T>& host_logits = on_host(logits);
       const std::int64_t K = host_logits.dim(1);
       for (std::int64_t k = 0; k < batch.size(); ++k) {
