@@ -12,7 +12,9 @@
 #      both sides; TINYNET_BENCH_CNN_BATCH, TINYNET_BENCH_RESNET_BATCH, TINYNET_BENCH_RESNET_SIZE,
 #      TINYNET_BENCH_STEPS change the runs);
 #   4. when TINYNET_CIFAR_DIR names the CIFAR-10 binary release, trains the scratch CNN for
-#      a few epochs on a 5,000-image subset and checks it learns (> 30% test accuracy).
+#      a few epochs on a 5,000-image subset and checks it learns (> 30% test accuracy);
+#   5. when MPI and NCCL are there, runs test_nccl_communicator with one rank per visible GPU
+#      (NCCL sums and broadcast of device buffers, a data-parallel GPU step against one process).
 # Usage: tests/gpu/run_on_device.sh [build-dir]        (default: build-gpu)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -108,4 +110,15 @@ if [ -n "${TINYNET_CIFAR_DIR:-}" ]; then
   "$tests" "[.gpu-cifar]"
 else
   echo "TINYNET_CIFAR_DIR not set: the CIFAR-10 subset run is skipped"
+fi
+
+echo "== 4. NCCL communicator (one rank per GPU)"
+if grep -q "^TINYNET_WITH_NCCL:BOOL=ON" "$build/CMakeCache.txt"; then
+  cmake --build "$build" -j"$jobs" --target test_nccl_communicator
+  gpus="$(nvidia-smi -L | wc -l)"
+  root_flag=()
+  [ "$(id -u)" -eq 0 ] && root_flag=(--allow-run-as-root)
+  mpirun -np "$gpus" --oversubscribe "${root_flag[@]}" "$build/tests/test_nccl_communicator"
+else
+  echo "MPI or NCCL not found (openmpi-bin libopenmpi-dev; NCCL under the CUDA toolkit): the NCCL test is skipped"
 fi
