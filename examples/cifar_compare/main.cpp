@@ -6,7 +6,6 @@
 #include <iomanip>
 #include <iostream>
 
-#include <stb_image.h>
 
 #include "cifar_compare/report/comparison_report.hpp"
 #include "common/cifar_job.hpp"
@@ -14,6 +13,7 @@
 #include "common/recipes.hpp"
 #include "common/saved_run.hpp"
 #include "common/standard_flags.hpp"
+#include "tinynet/data/image_folder.hpp"
 
 using namespace tinynet_examples;
 
@@ -43,6 +43,7 @@ CifarJobResult run_or_reuse(CifarJob job, const TrainTestSplit& data, bool force
     return read_run_result(job.out_dir);
   }
   job.resume = !force;  // an interrupted run continues from its checkpoint
+  job.start_if_no_checkpoint = true;  // and a new one starts from scratch
   return run_cifar_job(job, data);
 }
 
@@ -121,18 +122,14 @@ void train_and_report(const CompareFlags& f, bool limit_named) {
 }
 
   if (!job_world().leader()) return;  // rank 0 writes the report
-// ensures: an image file as a [3, H, W] uint8 dataset of one sample.
+// ensures: an image file as a [3, H, W] uint8 dataset of one sample; an Error naming the file
+// and stb_image's reason (or that it gave none) when it cannot be decoded.
 ImageDataset read_image(const std::string& path) {
-  int w = 0, h = 0, channels = 0;
-  unsigned char* pixels = stbi_load(path.c_str(), &w, &h, &channels, 3);
-  check(pixels != nullptr, "cannot read image '", path, "': ", stbi_failure_reason() ? stbi_failure_reason() : "?");
+  const Tensor<std::uint8_t> planes = read_rgb_image(path);
   ImageDataset d;
   d.class_names = {"?"};
   d.labels = {0};
-  d.images = Tensor<std::uint8_t>(Shape{1, 3, h, w});
-  for (int c = 0; c < 3; ++c)
-    for (int i = 0; i < h * w; ++i) d.images[c * h * w + i] = pixels[i * 3 + c];
-  stbi_image_free(pixels);
+  d.images = planes.reshaped(planes.shape().prepend(1));
   return d;
 }
 
