@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "common/run_result.hpp"
+#include "common/job_checks.hpp"
 #include "tinynet/core/threading.hpp"
 #include "tinynet/data/batch_loader.hpp"
 #include "tinynet/data/normalize.hpp"
@@ -39,6 +40,8 @@ struct CifarJob {
   std::uint64_t seed = 1;
   int workers = 2;           // augmentation threads
   bool resume = false;
+  bool start_if_no_checkpoint = false;  // with resume: no checkpoint starts afresh (else an Error)
+  DivergenceOptions divergence;         // loss bound, NaN checks, gradient clipping
   double validation_fraction = 0.1;
   Preprocessing preprocessing;  // uint8 -> float (train, validation and test alike)
   std::int64_t input_size = 0;  // > 0: images resized to input_size x input_size (tf.image.resize)
@@ -95,6 +98,7 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& d
   const BatchFormat format = job_format(job);
   const Shape sample = format.sample_shape(data.train.sample_shape(), job.name.c_str());
   model->setup(sample, job.seed);
+  check_model_fits_classes(job.name, *model, data.train);
   BatchLoaderOptions loader_options;
   loader_options.batch_size = job.batch_size;
   loader_options.seed = job.seed;
@@ -121,6 +125,8 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& d
   fit.history_prefix = job.out_dir + "/history";
   fit.validation_format = format;
   fit.metadata = {{"job", job.name}};
+  fit.divergence = job.divergence;
+  check_resume_possible(job.name, job.resume, job.start_if_no_checkpoint, fit.checkpoint_path, log);
   if (job.resume && std::filesystem::exists(fit.checkpoint_path)) {
     fit.first_epoch = resume_training(fit.checkpoint_path, *model, *optimizer, *schedule);
     if (std::filesystem::exists(fit.history_prefix + ".csv")) fit.history = History::read_csv(fit.history_prefix + ".csv");

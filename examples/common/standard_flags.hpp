@@ -95,7 +95,8 @@ inline CLI::Option* add_limit_flag(CLI::App& app, std::int64_t& limit) {
 }
 
 // ensures: --data, --epochs, --batch, --lr, --threads, --workers, --seed, --out, --limit,
-// --device, --validation and --resume declared on `app`, read into `flags`
+// --device, --validation, --resume, --resume-or-start, --clip-grad-norm, --max-loss and the
+// data-parallel flags declared on `app`, read into `flags`
 // (epochs/batch/lr/validation default to the recipe's; --out to `default_out`).
 inline void add_standard_flags(CLI::App& app, StandardFlags& flags, const std::string& default_out) {
   flags.out = default_out;
@@ -140,11 +141,14 @@ inline void apply_common_flags(const StandardFlags& flags, CifarJob& job) {
   job.seed = flags.seed;
   job.workers = flags.workers;
   job.out_dir = flags.out;
-  job.resume = flags.resume;
+  job.resume = flags.resume || flags.resume_or_start;
+  job.start_if_no_checkpoint = flags.resume_or_start;
+  if (flags.clip_grad_norm) job.divergence.clip_gradient_norm = *flags.clip_grad_norm;
+  if (flags.max_loss) job.divergence.max_loss = *flags.max_loss;
   if (flags.lr) job.learning_rate = *flags.lr;
   if (flags.validation) job.validation_fraction = *flags.validation;
+  job.ranks = job_world().comm.get();
+  job.parallel = job_world().parallel;
 }
 
 }  // namespace tinynet_examples
-  job.ranks = job_world().comm.get();
-  job.parallel = job_world().parallel;
