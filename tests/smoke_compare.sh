@@ -3,7 +3,7 @@
 #   smoke_compare.sh MAKE_INPUTS_EXE CIFAR_COMPARE_EXE WORK_DIR
 # Checks that cifar_compare trains both models, writes every report file, reuses finished
 # runs when rerun, that predict/evaluate work on the saved models, and that --quick writes
-# beside (not into) the full job's folder.
+# beside (not into) the full job's folder; built with ONNX, that --onnx exports both models.
 set -euo pipefail
 make_inputs="$1" compare="$2" work="$3"
 rm -rf "$work" && mkdir -p "$work"
@@ -18,8 +18,20 @@ for f in report.md report.html results.json accuracy.svg loss.svg per_class.svg 
 done
 grep -q "scratch_cnn" "$work/report/report.md"
 grep -q "resnet50" "$work/report/report.md"
-"$compare" "${common[@]}" > "$work/second.log"
+onnx=()  # built with ONNX: the rerun also exports both models (checked by onnx.checker when python has onnx)
+help_text="$("$compare" --help)"
+[[ "$help_text" == *"--onnx"* ]] && onnx=(--onnx)
+"$compare" "${common[@]}" "${onnx[@]}" > "$work/second.log"
 grep -q "finished earlier, reusing" "$work/second.log" || { echo "rerun did not reuse the finished runs"; exit 1; }
+if [ ${#onnx[@]} -gt 0 ]; then
+  for run in scratch_cnn resnet50; do
+    [ -s "$work/report/$run/model.onnx" ] || { echo "--onnx did not write $run/model.onnx"; exit 1; }
+  done
+  if /usr/bin/python3 -c "import onnx" 2> /dev/null; then
+    /usr/bin/python3 -c "import onnx, sys; [onnx.checker.check_model(onnx.load(p), full_check=True) for p in sys.argv[1:]]" \
+      "$work/report/scratch_cnn/model.onnx" "$work/report/resnet50/model.onnx"
+  fi
+fi
 "$compare" evaluate --run "$work/report/scratch_cnn" --data "$work/inputs" | grep -q "accuracy"
 python_png="$work/report/mistakes_scratch_cnn.png"
 "$compare" predict --run "$work/report/scratch_cnn" --images "$python_png" | grep -q "%"

@@ -13,6 +13,9 @@
 #include "common/recipes.hpp"
 #include "common/saved_run.hpp"
 #include "common/standard_flags.hpp"
+#ifdef TINYNET_WITH_ONNX
+#include "common/onnx_run_export.hpp"
+#endif
 #include "tinynet/data/image_folder.hpp"
 
 using namespace tinynet_examples;
@@ -52,7 +55,7 @@ struct CompareFlags {
   StandardFlags standard;
   std::string weights, scratch_recipe = "notebook", resnet50_recipe = "notebook";
   std::optional<int> scratch_epochs, resnet50_epochs, size;
-  bool quick = false, skip_resnet50 = false, force = false;
+  bool quick = false, skip_resnet50 = false, force = false, onnx = false;
 };
 
 // ensures: the train command's flags declared on `app` (the program itself).
@@ -74,6 +77,11 @@ void add_compare_flags(CLI::App& app, CompareFlags& f) {
                "epochs at 32x32; into <out>-quick");
   app.add_flag("--skip-resnet50", f.skip_resnet50, "train and report only the scratch model");
   app.add_flag("--force", f.force, "retrain models whose folders already hold finished runs");
+#ifdef TINYNET_WITH_ONNX
+  app.add_flag("--onnx", f.onnx,
+               "also write each trained model as <out>/<run>/model.onnx: an ONNX graph taking 0..255 pixels at "
+               "the model's input size (docs/onnx.md)");
+#endif
 }
 
 // requires: `limit_named`: whether the command line named --limit.
@@ -119,6 +127,17 @@ void train_and_report(const CompareFlags& f, bool limit_named) {
   for (const auto& r : results)
     std::printf("  %-12s test accuracy %.2f%%, %.1f min training, %.0f images/s\n", r.name.c_str(),
                 100 * r.test.accuracy, r.train_seconds / 60, r.images_per_second);
+#ifdef TINYNET_WITH_ONNX
+  if (f.onnx)
+    for (const auto& r : results) {
+      const std::string dir = out + "/" + r.name;
+      OnnxExportOptions names;
+      names.input_name = "pixels";
+      names.output_name = "logits";
+      export_run_to_onnx(dir, dir + "/model.onnx", true, names);
+      std::cout << "  " << r.name << " exported to " << dir << "/model.onnx" << std::endl;
+    }
+#endif
 }
 
   if (!job_world().leader()) return;  // rank 0 writes the report

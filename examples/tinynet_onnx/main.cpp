@@ -7,14 +7,14 @@
 // the checkpoint and writes the inference graph; import reads an ONNX file into a Sequential,
 // prints its summary and optionally saves its weights as a tinynet checkpoint.
 #include <CLI/CLI.hpp>
+
 #include <cstdio>
 #include <iostream>
 #include <memory>
 #include <string>
 
-#include "common/saved_run.hpp"
+#include "common/onnx_run_export.hpp"
 #include "tinynet/io/checkpoint.hpp"
-#include "tinynet/io/onnx_export.hpp"
 #include "tinynet/io/onnx_import.hpp"
 
 using namespace tinynet;
@@ -36,28 +36,29 @@ CifarJob job_for_architecture(const std::string& model) {
   return scratch_recipe(model, ImageDataset{});
 }
 
+// ensures: the export command carried out: the model rebuilt, its weights loaded, the ONNX file written.
 int run_export(const ExportFlags& flags) {
+  OnnxExportOptions options;
+  options.input_name = flags.input_name;
+  options.output_name = flags.output_name;
   std::unique_ptr<Sequential<float>> model;
   CifarJob job;
   if (!flags.run.empty()) {
-    job = load_saved_run(flags.run, &model).job;
+    job = export_run_to_onnx(flags.run, flags.to, flags.preprocessing, options, &model);
   } else {
+    check(!flags.preprocessing || flags.model != "fast",
+          "export --preprocessing: the fast recipe standardises with its training set's statistics, kept in its "
+          "run folder; use --run DIR");
     job = job_for_architecture(flags.model);
     const std::int64_t size = flags.size > 0 ? flags.size : job.input_size > 0 ? job.input_size : 32;
     model = job.build(job);
     model->setup(Shape{3, size, size}, job.seed);
-    CheckpointLoadOptions options;
-    options.load_optimizer = false;
-    load_checkpoint<float>(flags.checkpoint, *model, nullptr, options);
+    CheckpointLoadOptions load;
+    load.load_optimizer = false;
+    load_checkpoint<float>(flags.checkpoint, *model, nullptr, load);
+    if (flags.preprocessing) options.preprocessing = job.preprocessing;
+    save_onnx<float>(flags.to, *model, options);
   }
-  OnnxExportOptions options;
-  options.input_name = flags.input_name;
-  options.output_name = flags.output_name;
-  check(!flags.preprocessing || !flags.run.empty() || flags.model != "fast",
-        "export --preprocessing: the fast recipe standardises with its training set's statistics, kept in its run "
-        "folder; use --run DIR");
-  if (flags.preprocessing) options.preprocessing = job.preprocessing;
-  save_onnx<float>(flags.to, *model, options);
   std::printf(
       "%s: %s (%lld parameters, input [N,%lld,%lld,%lld]%s) exported to %s (opset %lld)\n",
       flags.run.empty() ? flags.checkpoint.c_str() : flags.run.c_str(), model->name().c_str(),
@@ -68,6 +69,7 @@ int run_export(const ExportFlags& flags) {
   return 0;
 }
 
+// ensures: the import command carried out: the summary printed, the weights saved when `to` is given.
 int run_import(const std::string& from, const std::string& to) {
   const OnnxImport<float> imported = load_onnx<float>(from);
   imported.model->summary(std::cout);
