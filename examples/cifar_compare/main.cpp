@@ -120,6 +120,7 @@ void train_and_report(const CompareFlags& f, bool limit_named) {
     results.push_back(run_or_reuse(resnet, data, f.force));
   }
 
+  if (!job_world().leader()) return;  // rank 0 writes the report
   std::vector<ModelRun> runs;
   for (const auto& r : results) runs.push_back(model_run(r, data.test));
   write_comparison_report(runs, out);
@@ -140,7 +141,6 @@ void train_and_report(const CompareFlags& f, bool limit_named) {
 #endif
 }
 
-  if (!job_world().leader()) return;  // rank 0 writes the report
 // ensures: an image file as a [3, H, W] uint8 dataset of one sample; an Error naming the file
 // and stb_image's reason (or that it gave none) when it cannot be decoded.
 ImageDataset read_image(const std::string& path) {
