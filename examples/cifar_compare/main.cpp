@@ -87,7 +87,7 @@ void add_compare_flags(CLI::App& app, CompareFlags& f) {
 // requires: `limit_named`: whether the command line named --limit.
 void train_and_report(const CompareFlags& f, bool limit_named) {
   const StandardFlags& flags = f.standard;
-  start_job(flags.threads, flags.distributed, "cifar_compare");
+  start_job(flags, "cifar_compare");
   auto data = load_cifar_or_exit("cifar_compare", flags.data);
   limit_dataset(data, f.quick && !limit_named ? 5000 : flags.limit);
   // A quick run writes beside the full job's folder (<out>-quick), so a full job with the

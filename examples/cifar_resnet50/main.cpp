@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
   app.add_flag("--freeze-base", freeze_base, "train only the head for all epochs (feature extraction)");
   parse_or_exit(app, argc, argv);
   try {
-    start_job(flags.threads, flags.distributed, "cifar_resnet50");
+    start_job(flags, "cifar_resnet50");
     if (size) settings.size = *size;
     settings.caffe_preprocessing = preprocess == "caffe";
     settings.bn_frozen = bn == "frozen";

@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   parse_or_exit(app, argc, argv);
   try {
-    start_job(flags.threads, flags.distributed, "cifar_scratch");
+    start_job(flags, "cifar_scratch");
     auto data = load_cifar_or_exit("cifar_scratch", flags.data);
     limit_dataset(data, flags.limit);
     CifarJob job = scratch_recipe(recipe, data.train);

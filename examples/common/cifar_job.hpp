@@ -62,6 +62,7 @@ struct CifarJob {
   // Data-parallel training (docs/distributed.md): the job's ranks (null: one process) and how
   // they synchronise. batch_size stays the global batch; rank 0 alone prints and writes files.
   Communicator* ranks = nullptr;
+  Communicator* gpu_ranks = nullptr;  // GPU models: NCCL over the same ranks (null: use `ranks`)
   DataParallelOptions parallel;
 };
 
@@ -155,7 +156,8 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& d
   if (job.device != Device::cpu) model->to(job.device);
   std::unique_ptr<DataParallel<float>> data_parallel;  // rank 0's weights are broadcast by fit()
   if (ranks.size() > 1) {
-    data_parallel = std::make_unique<DataParallel<float>>(ranks, *model, job.parallel);
+    Communicator& gradients = job.gpu_ranks ? *job.gpu_ranks : ranks;
+    data_parallel = std::make_unique<DataParallel<float>>(gradients, *model, job.parallel, &ranks);
     trainer.set_data_parallel(data_parallel.get());
   }
   if (job.frozen_epochs > 0 && fit.first_epoch < job.frozen_epochs) {

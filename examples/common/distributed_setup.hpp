@@ -26,6 +26,9 @@
 #ifdef TINYNET_WITH_MPI
 #include "tinynet/distributed/mpi_communicator.hpp"
 #endif
+#ifdef TINYNET_WITH_NCCL
+#include "tinynet/distributed/nccl_communicator.hpp"
+#endif
 
 namespace tinynet_examples {
 
@@ -50,9 +53,11 @@ inline void add_distributed_flags(CLI::App& app, DistributedFlags& flags) {
       ->check(CLI::PositiveNumber);
 }
 
-// The job's processes: an MPI communicator under mpirun, else a single process.
+// The job's processes: an MPI communicator under mpirun, else a single process; for GPU ranks
+// also an NCCL communicator over them (the gradients' sums on the GPUs).
 struct JobWorld {
   std::unique_ptr<tinynet::Communicator> comm;
+  std::unique_ptr<tinynet::Communicator> gpu_comm;  // null unless GPU ranks with NCCL
   int local_ranks = 1;  // ranks on this machine
   tinynet::DataParallelOptions parallel;
 
@@ -68,12 +73,12 @@ inline JobWorld& job_world() {
 }
 
 // requires: called once, before any MPI use. ensures: job_world() is the world this process
-// belongs to (an MPI one under mpirun) and the compute threads are set: --threads, else
-// TINYNET_NUM_THREADS, else the cores shared out among this machine's ranks. An Error saying
-// how to launch when --ranks disagrees with the world, or mpirun started a program built
-// without MPI.
-inline JobWorld& start_job(const std::optional<int>& threads, const DistributedFlags& flags,
-                           const std::string& program) {
+// belongs to (an MPI one under mpirun; with `gpu` and several ranks, NCCL over it when built
+// with NCCL) and the compute threads are set: --threads, else TINYNET_NUM_THREADS, else the
+// cores shared out among this machine's ranks. An Error saying how to launch when --ranks
+// disagrees with the world, or mpirun started a program built without MPI.
+inline JobWorld& start_job(const std::optional<int>& threads, const DistributedFlags& flags, const std::string& program,
+                           bool gpu = false) {
   JobWorld& world = job_world();
 #ifdef TINYNET_WITH_MPI
   if (tinynet::started_by_mpi_launcher()) {
@@ -91,6 +96,11 @@ inline JobWorld& start_job(const std::optional<int>& threads, const DistributedF
                  ", but --ranks ", flags.ranks.value_or(0), " was asked: start all ranks together with `mpirun -np ",
                  flags.ranks.value_or(0), " ", program,
                  " ...` (on several machines add --hostfile FILE; see docs/distributed.md)");
+#ifdef TINYNET_WITH_NCCL
+  if (gpu && size > 1) world.gpu_comm = std::make_unique<tinynet::NcclCommunicator>(*world.comm);
+#else
+  (void)gpu;  // GPU ranks without NCCL: DataParallel says the MPI communicator works on host memory
+#endif
   world.parallel.sync_batch_norm = flags.sync_batch_norm;
   world.parallel.overlap = !flags.no_overlap;
   world.parallel.bucket_bytes = static_cast<std::int64_t>(flags.bucket_mb * 1024 * 1024);

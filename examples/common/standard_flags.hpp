@@ -126,6 +126,11 @@ inline void add_standard_flags(CLI::App& app, StandardFlags& flags, const std::s
   add_distributed_flags(app, flags.distributed);
 }
 
+// ensures: start_job() with the threads, data-parallel flags and device of `flags`.
+inline JobWorld& start_job(const StandardFlags& flags, const std::string& program) {
+  return start_job(flags.threads, flags.distributed, program, flags.device == "cuda");
+}
+
 // ensures: the thread count from TINYNET_NUM_THREADS, overridden by --threads when given.
 inline void apply_thread_flag(const std::optional<int>& threads) {
   tinynet::init_threads_from_env();
@@ -148,6 +153,7 @@ inline void apply_common_flags(const StandardFlags& flags, CifarJob& job) {
   if (flags.lr) job.learning_rate = *flags.lr;
   if (flags.validation) job.validation_fraction = *flags.validation;
   job.ranks = job_world().comm.get();
+  job.gpu_ranks = job_world().gpu_comm.get();
   job.parallel = job_world().parallel;
 }
 
