@@ -1,7 +1,7 @@
 // benchmarks/allreduce.cpp: latency and bandwidth of the allreduce, through the Communicator
 // and through MPI_Allreduce itself, in the manner of the OSU micro-benchmarks.
 //
-//   mpirun -np 2 tinynet_allreduce_bench [--max-mb 100] [--repeats 5]
+//   mpirun -np 2 tinynet_allreduce_bench [--max-mb 100] [--repeats 5] [--min-time 0.2] [--warmup 3]
 //
 // For each message size (4 KB to --max-mb, x4 each time, in floats) rank 0 prints the median
 // over --repeats of the time of one allreduce (averaged over enough iterations to last
@@ -15,8 +15,7 @@
 #include <functional>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-
+#include "bench_flags.hpp"
 #include "tinynet/distributed/mpi_communicator.hpp"
 
 namespace {
@@ -45,12 +44,13 @@ double time_per_call(MpiCommunicator& comm, int iterations, const std::function<
 int main(int argc, char** argv) {
   CLI::App app("Allreduce latency and bandwidth: Communicator vs MPI_Allreduce (start with mpirun -np N)",
                "tinynet_allreduce_bench");
-  double max_mb = 100, min_time = 0.2;
-  int repeats = 5;
+  double max_mb = 100;
+  tinynet_bench::Timing timing{3, 5, 0.2};  // warm-up calls size the repeats
   app.add_option("--max-mb", max_mb, "largest message in MB")->capture_default_str();
-  app.add_option("--repeats", repeats, "timed repeats (the median is reported)")->capture_default_str();
-  app.add_option("--min-time", min_time, "seconds each repeat lasts at least")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  tinynet_bench::add_timing_flags(app, timing);
+  tinynet_examples::parse_or_exit(app, argc, argv);
+  const int repeats = timing.repeats;
+  const double min_time = timing.min_seconds;
   MpiCommunicator comm;
   return run_or_abort(comm, "tinynet_allreduce_bench", [&] {
     const int N = comm.size();
@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
       const std::function<void()> raw = [&] {
         MPI_Allreduce(MPI_IN_PLACE, data.data(), static_cast<int>(count), MPI_FLOAT, MPI_SUM, comm.handle());
       };
-      double probe = time_per_call(comm, 3, blocking);
+      double probe = time_per_call(comm, timing.warmup, blocking);
       comm.broadcast(&probe, 1, 0);
       const int iterations = std::max(1, static_cast<int>(min_time / std::max(probe, 1e-7)));
       std::vector<double> a, b, c;

@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "bench_flags.hpp"
 #include "bench_models.hpp"
-#include "common/standard_flags.hpp"
 #include "tinynet/core/random.hpp"
 #include "tinynet/core/threading.hpp"
 #include "tinynet/losses/softmax_cross_entropy.hpp"
@@ -29,12 +29,7 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-struct Timing {
-  int warmup = 2;
-  int repeats = 5;
-  double min_seconds = 1.0;
-};
+using tinynet_bench::Timing;
 
 struct Throughput {
   double images_per_s = 0;
@@ -132,10 +127,7 @@ int main(int argc, char** argv) {
   using namespace tinynet_examples;
   CLI::App app("Images per second of a full training step and of inference", "tinynet_train_bench");
   BenchFlags flags;
-  app.add_option("--model", flags.model,
-                 "scratch (notebook CNN), fast (the fast recipe's whitened CNN) or resnet50 (with the GAP-256-10 head)")
-      ->check(CLI::IsMember({"scratch", "fast", "resnet50"}))
-      ->capture_default_str();
+  tinynet_bench::add_model_flag(app, flags.model);
   app.add_option("--phase", flags.phase, "train, infer or both")
       ->check(CLI::IsMember({"train", "infer", "both"}))
       ->capture_default_str();
@@ -145,13 +137,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   add_threads_flag(app, flags.threads, "2");
   add_size_flag(app, flags.size, "image side (default: 32 for scratch and fast, 48 for resnet50)");
-  app.add_option("--repeats", flags.timing.repeats, "timed repeats (the median is reported)")
-      ->check(at_least_one)
-      ->capture_default_str();
-  app.add_option("--warmup", flags.timing.warmup, "untimed steps before timing")
-      ->check(at_least_one)
-      ->capture_default_str();
-  app.add_option("--min-time", flags.timing.min_seconds, "seconds each repeat lasts at least")->capture_default_str();
+  tinynet_bench::add_timing_flags(app, flags.timing);
   parse_or_exit(app, argc, argv);
   try {
     run(flags);

@@ -71,10 +71,11 @@ for t in "${targets[@]}"; do
     fi
   done
   [ $external -gt 0 ] && echo "$t: $external libhdf5 finding(s), inputs in $build/fuzz_logs/$t-*"
-  runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}' | tail -1)
-  [ -z "$runs" ] && runs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#')
-  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | awk '{print $2}')
-  rss=$(grep 'stat::peak_rss_mb:' "$log" | awk '{print $2}' | tail -1)
+  # (a fork-mode log has no final stats: every grep may find nothing, which is no failure)
+  runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}' | tail -1 || true)
+  [ -z "$runs" ] && runs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#' || true)
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | awk '{print $2}' || true)
+  rss=$(grep 'stat::peak_rss_mb:' "$log" | awk '{print $2}' | tail -1 || true)
   files=$(find "$corpus/$t" -type f | wc -l)
   printf '%-18s %8s %12s %10s %8s %8s\n' "$t" "$seconds" "${runs:-?}" "${cov:-?}" "$files" "${rss:-?}"
 done
