@@ -171,7 +171,7 @@ class BatchNorm : public Layer<T> {
     for (double& m : mean_) m /= count_;
     batch_norm_channel_sums(x, mean_.data(), sums_.data(), sums_.data() + c);  // centred: no cancellation
     cross_replica_sum_(sums_.data(), 2 * C);
-    std::vector<double> variance(c);
+    variance_.resize(c);
     inv_std_.resize(c);
     saved_mean_.resize(Shape{C}, x.device());
     saved_inv_std_.resize(Shape{C}, x.device());
@@ -179,14 +179,14 @@ class BatchNorm : public Layer<T> {
     const double unbias = count_ > 1 ? count_ / (count_ - 1) : 1.0;
     for (std::size_t k = 0; k < c; ++k) {
       const double shift = sums_[k] / count_;  // ~0: the mean of the centred values
-      variance[k] = std::max(0.0, sums_[c + k] / count_ - shift * shift);
-      inv_std_[k] = 1.0 / std::sqrt(variance[k] + epsilon_);
+      variance_[k] = std::max(0.0, sums_[c + k] / count_ - shift * shift);
+      inv_std_[k] = 1.0 / std::sqrt(variance_[k] + epsilon_);
       saved_mean_[k] = static_cast<T>(mean_[k]);
       saved_inv_std_[k] = static_cast<T>(inv_std_[k]);
       running_mean[k] = static_cast<T>(momentum_ * running_mean[k] + (1 - momentum_) * mean_[k]);
-      running_variance[k] = static_cast<T>(momentum_ * running_variance[k] + (1 - momentum_) * variance[k] * unbias);
+      running_variance[k] = static_cast<T>(momentum_ * running_variance[k] + (1 - momentum_) * variance_[k] * unbias);
     }
-    batch_norm_forward_with_statistics(x, gamma(), beta(), mean_.data(), variance.data(), epsilon_, output_, relu_);
+    batch_norm_forward_with_statistics(x, gamma(), beta(), mean_.data(), variance_.data(), epsilon_, output_, relu_);
   }
 
   // ensures: the training backward with the global sums: dgamma and dbeta this rank's share
@@ -215,7 +215,7 @@ class BatchNorm : public Layer<T> {
   Tensor<T> input_, output_, grad_input_;
   Tensor<T> saved_mean_, saved_inv_std_;  // batch statistics of the last training forward
   CrossReplicaSum cross_replica_sum_;     // set: synchronized over data-parallel ranks
-  std::vector<double> sums_, mean_, inv_std_;  // synchronized: global statistics (double)
+  std::vector<double> sums_, mean_, variance_, inv_std_;  // synchronized: global statistics (double)
   double count_ = 0;                           // synchronized: values per channel, all ranks
 };
 
