@@ -112,11 +112,13 @@ CONV_NAME = re.compile(r"(conv_fwd|conv_bwd_data|conv_bwd_weights)/(\w+)/C(\d+)_
 def time_conv_shapes(path, args):
     """Per tinynet_kernels convolution benchmark named in `path`: PyTorch's time for the same pass."""
     batch = args.batch
+    seen = set()  # tinynet times 3x3 stride-1 shapes once per path: PyTorch's once
     for line in open(path):
         match = CONV_NAME.match(line.strip())
-        if not match:
+        if not match or match.group(0) in seen:
             continue
         name = match.group(0)
+        seen.add(name)
         op = match.group(1)
         c, h, w, oc, kh, kw, sh, sw, top, left, bottom, right = map(int, match.groups()[2:])
         x = torch.randn(batch, c, h, w)

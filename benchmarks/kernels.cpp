@@ -7,9 +7,10 @@
 // over each network's parameter buffer (also with ~1e-19 gradients, whose squares are
 // denormal, with and without flushing: adam_tiny_grads). Each benchmark name is <op>/<model>/<shape>, a
 // convolution's shape being C<in>_<H>x<W>_OC<out>_k<KH>x<KW>_s<SH>x<SW>_p<top>.<left>.<bottom>.<right>
-// (compare_pytorch.py --conv-shapes reads these names); its label names the first layer with
-// that shape and how many layers share it. Counters: GFLOP/s (2*M*N*K per GEMM; a convolution counts the GEMM it
-// runs) or GB/s (the bytes an op must read and write at least, divided by the time).
+// (compare_pytorch.py --conv-shapes reads these names), followed for 3x3 stride-1 shapes by the
+// path (/im2col, /winograd2, /winograd4: backend/cpu/conv_algorithm.hpp); its label names the first layer with
+// that shape and how many layers share it. Counters: GFLOP/s (2*M*N*K per GEMM; a convolution counts the
+// direct convolution's 2*OC*C*KH*KW*N*OH*OW, whichever path runs) or GB/s (the bytes an op must read and write at least, divided by the time).
 //
 //   tinynet_kernels                                  # everything, about 1.5 minutes
 //   tinynet_kernels --benchmark_filter='conv_.*/scratch'
@@ -186,8 +187,12 @@ void bm_gemm(benchmark::State& state, Gemm g, std::string where) {
 
 enum class ConvPass { forward, backward_data, backward_weights };
 
-void bm_conv(benchmark::State& state, ConvGeometry g, ConvPass pass, std::string where) {
+// algorithm: the path forced while the benchmark runs (automatic: the measured choice).
+void bm_conv(benchmark::State& state, ConvGeometry g, ConvPass pass, tinynet::cpu::ConvAlgorithm algorithm,
+             std::string where) {
   using namespace tinynet;
+  const cpu::ConvAlgorithm setting_before = cpu::conv_algorithm();
+  cpu::set_conv_algorithm(algorithm);
   const Shape x_shape{batch, g.channels, g.in_h, g.in_w}, y_shape{batch, g.out_channels, g.out_h, g.out_w};
   const Tensor<float> x = random_tensor(x_shape, 1), dy = random_tensor(y_shape, 4);
   const Tensor<float> kernel = random_tensor(Shape{g.out_channels, g.channels, g.kernel_h, g.kernel_w}, 2);
@@ -208,7 +213,8 @@ void bm_conv(benchmark::State& state, ConvGeometry g, ConvPass pass, std::string
     run();
     benchmark::ClobberMemory();
   }
-  set_flops(state, 2.0 * g.out_channels * batch * g.out_pixels() * g.patch_size());
+  cpu::set_conv_algorithm(setting_before);
+  set_flops(state, 2.0 * g.out_channels * batch * g.out_pixels() * g.patch_size());  // the direct convolution's
   state.SetLabel(where);
 }
 
@@ -318,10 +324,22 @@ void register_model(const std::string& model) {
   const std::pair<const char*, ConvPass> passes[] = {{"conv_fwd", ConvPass::forward},
                                                      {"conv_bwd_data", ConvPass::backward_data},
                                                      {"conv_bwd_weights", ConvPass::backward_weights}};
+  using tinynet::cpu::ConvAlgorithm;
   for (const auto& p : passes)
-    for (const auto& e : s.convs.entries)
-      add(std::string(p.first) + "/" + model + "/" + conv_id(e.key),
-          [=](benchmark::State& st) { bm_conv(st, e.key, p.second, label(e.first_layer, e.uses)); });
+    for (const auto& e : s.convs.entries) {
+      const std::string name = std::string(p.first) + "/" + model + "/" + conv_id(e.key);
+      // 3x3 stride-1 shapes once per path (the kernel gradient is im2col's in all), the others by im2col
+      const bool both_ways = tinynet::cpu::winograd_applies(e.key) && p.second != ConvPass::backward_weights;
+      if (!both_ways) {
+        add(name, [=](benchmark::State& st) {
+          bm_conv(st, e.key, p.second, ConvAlgorithm::im2col, label(e.first_layer, e.uses));
+        });
+        continue;
+      }
+      for (ConvAlgorithm a : {ConvAlgorithm::im2col, ConvAlgorithm::winograd_2x2, ConvAlgorithm::winograd_4x4})
+        add(name + "/" + tinynet::cpu::conv_algorithm_name(a),
+            [=](benchmark::State& st) { bm_conv(st, e.key, p.second, a, label(e.first_layer, e.uses)); });
+    }
   for (bool backward : {false, true})
     for (const auto& e : s.batch_norms.entries)
       add(std::string(backward ? "bn_bwd/" : "bn_fwd/") + model + "/" + shape_id(e.key),

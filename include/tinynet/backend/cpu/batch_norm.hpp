@@ -66,7 +66,10 @@ void for_each_channel_block(const BatchNormDims& d, F&& body) {
   const std::int64_t blocks = (d.channels + width - 1) / width;
 #pragma omp parallel
   {
-    std::vector<double> scratch(static_cast<std::size_t>(width * (position_buffers * d.spatial + channel_buffers)));
+    // each thread's scratch lives on (grown, never shrunk), so a step allocates nothing here
+    thread_local std::vector<double> scratch;
+    const auto need = static_cast<std::size_t>(width * (position_buffers * d.spatial + channel_buffers));
+    if (scratch.size() < need) scratch.resize(need);
 #pragma omp for schedule(static)
     for (std::int64_t b = 0; b < blocks; ++b) {
       const std::int64_t c0 = b * width, c1 = std::min(d.channels, c0 + width);

@@ -1,0 +1,316 @@
+// tinynet/backend/cpu/winograd_conv3x3.hpp: 3x3 stride-1 convolutions by Winograd's
+// F(2x2,3x3) or F(4x4,3x3), forward and backward-data, on the CPU.
+//
+// Layouts as backend/cpu/conv2d_im2col.hpp: x [N,C,H,W], kernel [OC,C,3,3], y [N,OC,OH,OW];
+// any padding (a tile reads zeros outside the input). The output is cut into m x m tiles
+// (the last row and column of tiles may reach past it), numbered sample by sample, row by
+// row. For a block of tiles:
+//   1. each tile's alpha x alpha input window of each channel is transformed (B^T d B),
+//      eight tiles at a time in SIMD lanes, into V [alpha^2][C][tiles];
+//   2. alpha^2 GEMMs over the channels: M[xi] = U[xi] V[xi], U [alpha^2][OC][C] the kernel
+//      transformed once per call (G g G^T);
+//   3. each output tile is transformed back (A^T M A) and written with the channel's
+//      ConvOutputTransform.
+// Blocks hold 64 to 256 tiles, sized so that V and M stay near the L2/L3 caches; the OpenMP
+// threads share the blocks, or, when there are fewer blocks than threads (deep layers: few
+// pixels), share each step of one block (the alpha^2 GEMMs among them).
+// The backward-data pass is the forward pass of dy with the kernel rotated by 180 degrees,
+// its channels swapped, and padding 2 - pad (the transposed convolution of stride 1).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "tinynet/backend/conv_geometry.hpp"
+#include "tinynet/backend/cpu/conv_output_transform.hpp"
+#include "tinynet/backend/cpu/gemm.hpp"
+#include "tinynet/backend/cpu/winograd_transforms.hpp"
+#include "tinynet/core/error.hpp"
+#include "tinynet/core/tensor.hpp"
+
+namespace tinynet {
+namespace cpu {
+
+template <class T>
+struct WinogradWorkspace {
+  Tensor<T> kernel;  // U: the transformed kernel
+  Tensor<T> tiles;   // V then M of each block in flight (per thread, or one shared block)
+};
+
+// ensures: whether the Winograd path computes this convolution (3x3 kernel, stride 1).
+inline bool winograd_applies(const ConvGeometry& g) {
+  return g.kernel_h == 3 && g.kernel_w == 3 && g.stride_h == 1 && g.stride_w == 1;
+}
+
+namespace winograd {
+
+constexpr int lanes = Lanes<float>::count;
+constexpr std::int64_t min_block_groups = 8, max_block_groups = 32;  // 64 .. 256 tiles
+constexpr std::int64_t block_bytes_target = std::int64_t(2) << 20;  // V + M of one block
+
+// How a pass cuts its tiles: groups of `lanes` tiles, `block_groups` groups per block.
+struct TilePlan {
+  std::int64_t tiles_h = 0, tiles_w = 0, per_sample = 0, tiles = 0, groups = 0;
+  std::int64_t block_groups = 0, blocks = 0;
+  bool blocks_in_parallel = true;
+  int threads = 1;
+
+  TilePlan(std::int64_t batch, const ConvGeometry& g, int m, int alpha, std::size_t element_bytes) {
+#ifdef _OPENMP
+    threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+#endif
+    tiles_h = (g.out_h + m - 1) / m;
+    tiles_w = (g.out_w + m - 1) / m;
+    per_sample = tiles_h * tiles_w;
+    tiles = batch * per_sample;
+    groups = (tiles + lanes - 1) / lanes;
+    const std::int64_t group_bytes =
+        std::int64_t(alpha) * alpha * (g.channels + g.out_channels) * lanes * std::int64_t(element_bytes);
+    const std::int64_t fit = std::clamp(block_bytes_target / std::max<std::int64_t>(1, group_bytes),
+                                        min_block_groups, max_block_groups);
+    blocks = (groups + fit - 1) / fit;
+    if (blocks >= threads) {  // the threads share the blocks: a multiple of them, evened out
+      blocks = (blocks + threads - 1) / threads * threads;
+      block_groups = (groups + blocks - 1) / blocks;
+      blocks = (groups + block_groups - 1) / block_groups;
+    } else {  // one block of everything, each step shared by the threads
+      blocks_in_parallel = false;
+      block_groups = groups;
+      blocks = 1;
+    }
+  }
+  std::int64_t block_columns() const { return block_groups * lanes; }
+  std::int64_t groups_in(std::int64_t block) const {
+    return std::min(block_groups, groups - block * block_groups);
+  }
+};
+
+// ensures: U[xi][o][i] = (G k' G^T)[xi] for every output channel o and input channel i of
+// the convolution computed: the kernel's own [OC][C] (transposed = false) or, for the
+// backward-data pass, [C][OC] of the kernel rotated by 180 degrees (transposed = true).
+// Eight consecutive columns of U (input channels, or output channels when transposed) are
+// transformed together in SIMD lanes, so each store to U is a contiguous run.
+template <class F, class T>
+void transform_kernel(const T* kernel, std::int64_t OC, std::int64_t C, bool transposed, T* U) {
+  constexpr int a = F::alpha;
+  const std::int64_t rows = transposed ? C : OC, columns = transposed ? OC : C, matrix = OC * C;
+  const std::int64_t column_groups = (columns + lanes - 1) / lanes;
+#pragma omp parallel for schedule(static)
+  for (std::int64_t task = 0; task < rows * column_groups; ++task) {
+    const std::int64_t row = task / column_groups, first = task % column_groups * lanes;
+    const int count = static_cast<int>(std::min<std::int64_t>(lanes, columns - first));
+    Lanes<T> g[3][3], u[a][a];
+    for (int l = 0; l < lanes; ++l) {
+      const std::int64_t column = first + std::min(l, count - 1);  // spare lanes repeat the last column
+      const std::int64_t oc = transposed ? column : row, c = transposed ? row : column;
+      const T* k = kernel + (oc * C + c) * 9;
+      for (int i = 0; i < 3; ++i)
+        for (int j = 0; j < 3; ++j) g[i][j].v[l] = transposed ? k[(2 - i) * 3 + (2 - j)] : k[i * 3 + j];
+    }
+    winograd_kernel_2d<F>(g, u);
+    T* out = U + row * columns + first;
+    for (int i = 0; i < a; ++i)
+      for (int j = 0; j < a; ++j) std::memcpy(out + (i * a + j) * matrix, u[i][j].v, sizeof(T) * count);
+  }
+}
+
+// ensures: where[i][j][l] = the offset from a channel's plane start of pixel (i, j) of the
+// window of tile `first + l` (window origin (top, left) + tile position * m), its sample's
+// offset `sample_stride` apart, or -1 outside the plane or past the last tile.
+template <int rows, int columns>
+void locate_window(const TilePlan& plan, std::int64_t first, int m, std::int64_t top, std::int64_t left,
+                   std::int64_t height, std::int64_t width, std::int64_t sample_stride,
+                   std::int64_t (&where)[rows][columns][lanes]) {
+  for (int l = 0; l < lanes; ++l) {
+    const std::int64_t tile = first + l;
+    const std::int64_t n = tile / plan.per_sample, r = tile % plan.per_sample;
+    const std::int64_t h0 = top + r / plan.tiles_w * m, w0 = left + r % plan.tiles_w * m;
+    for (int i = 0; i < rows; ++i)
+      for (int j = 0; j < columns; ++j) {
+        const std::int64_t h = h0 + i, w = w0 + j;
+        const bool inside = tile < plan.tiles && h >= 0 && h < height && w >= 0 && w < width;
+        where[i][j][l] = inside ? n * sample_stride + h * width + w : -1;
+      }
+  }
+}
+
+// ensures: V[xi][c][t] (rows ldv apart, xi planes C * ldv apart) = (B^T d B)[xi] for
+// channel c of the tiles of groups [group_begin, group_end) of the block starting at tile
+// `first` (t counted from `first`).
+template <class F, class T>
+void transform_input(const T* x, const ConvGeometry& g, const TilePlan& plan, std::int64_t first,
+                     std::int64_t group_begin, std::int64_t group_end, T* V, std::int64_t ldv) {
+  constexpr int a = F::alpha;
+  const std::int64_t C = g.channels, plane = g.in_pixels();
+  for (std::int64_t group = group_begin; group < group_end; ++group) {
+    std::int64_t where[a][a][lanes];
+    locate_window(plan, first + group * lanes, F::m, -g.pad_top, -g.pad_left, g.in_h, g.in_w, C * plane, where);
+    for (std::int64_t c = 0; c < C; ++c) {
+      const T* x_c = x + c * plane;
+      Lanes<T> d[a][a], v[a][a];
+      for (int i = 0; i < a; ++i)
+        for (int j = 0; j < a; ++j)
+          for (int l = 0; l < lanes; ++l) {  // load unconditionally (from x_c[0] outside), then select
+            const std::int64_t at = where[i][j][l];
+            const T value = x_c[at < 0 ? 0 : at];
+            d[i][j].v[l] = at < 0 ? T(0) : value;
+          }
+      winograd_input_2d<F>(d, v);
+      T* out = V + c * ldv + group * lanes;
+      for (int i = 0; i < a; ++i)
+        for (int j = 0; j < a; ++j) std::memcpy(out + (i * a + j) * C * ldv, v[i][j].v, sizeof(v[i][j].v));
+    }
+  }
+}
+
+// ensures: M[xi] = U[xi] V[xi] for xi in [xi_begin, xi_end): [OC, cols] = [OC, C] x [C, cols].
+template <class T>
+void multiply(const T* U, const T* V, T* M, std::int64_t OC, std::int64_t C, std::int64_t cols, std::int64_t ld,
+              std::int64_t xi_begin, std::int64_t xi_end) {
+  for (std::int64_t xi = xi_begin; xi < xi_end; ++xi)
+    gemm_serial<T>(false, false, OC, cols, C, T(1), U + xi * OC * C, C, V + xi * C * ld, ld, T(0), M + xi * OC * ld,
+                   ld);
+}
+
+// ensures: the output tiles of groups [group_begin, group_end) of the block starting at tile
+// `first`, A^T M A from M[xi][oc][t] (rows ldm apart, xi planes OC * ldm apart), written to y
+// through `transform` (the parts of tiles past the output's edge dropped).
+template <class F, class T>
+void transform_output(const T* M, std::int64_t ldm, const ConvGeometry& g, const TilePlan& plan, std::int64_t first,
+                      std::int64_t group_begin, std::int64_t group_end, T* y, const ConvOutputTransform<T>& transform) {
+  constexpr int a = F::alpha, m = F::m;
+  const std::int64_t OC = g.out_channels, plane = g.out_pixels();
+  for (std::int64_t group = group_begin; group < group_end; ++group) {
+    std::int64_t where[m][m][lanes];
+    locate_window(plan, first + group * lanes, m, 0, 0, g.out_h, g.out_w, OC * plane, where);
+    for (std::int64_t oc = 0; oc < OC; ++oc) {
+      const T* in = M + oc * ldm + group * lanes;
+      Lanes<T> v[a][a], out[m][m];
+      for (int i = 0; i < a; ++i)
+        for (int j = 0; j < a; ++j) std::memcpy(v[i][j].v, in + (i * a + j) * OC * ldm, sizeof(v[i][j].v));
+      winograd_output_2d<F>(v, out);
+      const T scale = transform.scale_of(oc), shift = transform.shift_of(oc);
+      T* y_oc = y + oc * plane;
+      for (int i = 0; i < m; ++i)
+        for (int j = 0; j < m; ++j)
+          for (int l = 0; l < lanes; ++l) {
+            if (where[i][j][l] < 0) continue;
+            const T value = out[i][j].v[l] * scale + shift;
+            y_oc[where[i][j][l]] = transform.relu ? std::max(value, T(0)) : value;
+          }
+    }
+  }
+}
+
+// requires: x [batch, C, H, W] and y [batch, OC, OH, OW] as g says; U from transform_kernel<F>.
+// ensures: y = transform(conv3x3(x)).
+template <class F, class T>
+void convolve(const T* x, std::int64_t batch, const T* U, T* y, const ConvGeometry& g, Tensor<T>& buffers,
+              const ConvOutputTransform<T>& transform) {
+  constexpr std::int64_t a2 = F::alpha * F::alpha;
+  const TilePlan plan(batch, g, F::m, F::alpha, sizeof(T));
+  const std::int64_t C = g.channels, OC = g.out_channels, ld = plan.block_columns();
+  const std::int64_t per_block = a2 * (C + OC) * ld;
+  if (plan.blocks_in_parallel) {
+    buffers.resize(Shape{plan.threads, per_block});
+#pragma omp parallel for num_threads(plan.threads) schedule(static)
+    for (std::int64_t b = 0; b < plan.blocks; ++b) {
+#ifdef _OPENMP
+      T* V = buffers.data() + omp_get_thread_num() * per_block;
+#else
+      T* V = buffers.data();
+#endif
+      T* M = V + a2 * C * ld;
+      const std::int64_t first = b * ld, groups = plan.groups_in(b);
+      transform_input<F>(x, g, plan, first, 0, groups, V, ld);
+      multiply(U, V, M, OC, C, groups * lanes, ld, 0, a2);
+      transform_output<F>(M, ld, g, plan, first, 0, groups, y, transform);
+    }
+    return;
+  }
+  buffers.resize(Shape{per_block});
+  T* V = buffers.data();
+  T* M = V + a2 * C * ld;
+  const std::int64_t groups = plan.groups;
+#pragma omp parallel num_threads(plan.threads)
+  {
+#pragma omp for schedule(static)
+    for (std::int64_t group = 0; group < groups; ++group) transform_input<F>(x, g, plan, 0, group, group + 1, V, ld);
+#pragma omp for schedule(static)
+    for (std::int64_t xi = 0; xi < a2; ++xi) multiply(U, V, M, OC, C, groups * lanes, ld, xi, xi + 1);
+#pragma omp for schedule(static)
+    for (std::int64_t group = 0; group < groups; ++group)
+      transform_output<F>(M, ld, g, plan, 0, group, group + 1, y, transform);
+  }
+}
+
+// ensures: the geometry of the backward-data pass as a forward convolution of dy.
+inline ConvGeometry transposed_geometry(const ConvGeometry& g) {
+  ConvGeometry t = g;
+  t.channels = g.out_channels;
+  t.in_h = g.out_h;
+  t.in_w = g.out_w;
+  t.out_channels = g.channels;
+  t.out_h = g.in_h;
+  t.out_w = g.in_w;
+  t.pad_top = 2 - g.pad_top;
+  t.pad_left = 2 - g.pad_left;
+  t.pad_bottom = 2 - g.pad_bottom;
+  t.pad_right = 2 - g.pad_right;
+  return t;
+}
+
+template <class F, class T>
+void forward(const Tensor<T>& x, const Tensor<T>& kernel, Tensor<T>& y, const ConvGeometry& g,
+             WinogradWorkspace<T>& ws, const ConvOutputTransform<T>& transform) {
+  ws.kernel.resize(Shape{F::alpha * F::alpha, g.out_channels, g.channels});
+  transform_kernel<F>(kernel.data(), g.out_channels, g.channels, false, ws.kernel.data());
+  convolve<F>(x.data(), x.dim(0), ws.kernel.data(), y.data(), g, ws.tiles, transform);
+}
+
+template <class F, class T>
+void backward_data(const Tensor<T>& dy, const Tensor<T>& kernel, Tensor<T>& dx, const ConvGeometry& g,
+                   WinogradWorkspace<T>& ws) {
+  ws.kernel.resize(Shape{F::alpha * F::alpha, g.channels, g.out_channels});
+  transform_kernel<F>(kernel.data(), g.out_channels, g.channels, true, ws.kernel.data());
+  convolve<F>(dy.data(), dy.dim(0), ws.kernel.data(), dx.data(), transposed_geometry(g), ws.tiles,
+              ConvOutputTransform<T>{});
+}
+
+}  // namespace winograd
+
+// requires: winograd_applies(g); output_tile 2 (F(2x2,3x3)) or 4 (F(4x4,3x3)); x [N,C,H,W],
+// kernel [OC,C,3,3], y sized [N,OC,OH,OW].
+// ensures: y = transform(conv(x, kernel)).
+template <class T>
+void winograd_conv2d_forward(const Tensor<T>& x, const Tensor<T>& kernel, Tensor<T>& y, const ConvGeometry& g,
+                             int output_tile, WinogradWorkspace<T>& ws, const ConvOutputTransform<T>& transform) {
+  check(winograd_applies(g), "winograd_conv2d_forward: needs a 3x3 kernel with stride 1");
+  check(output_tile == 2 || output_tile == 4, "winograd_conv2d_forward: output tile ", output_tile, " is not 2 or 4");
+  if (output_tile == 2)
+    winograd::forward<WinogradF2<T>>(x, kernel, y, g, ws, transform);
+  else
+    winograd::forward<WinogradF4<T>>(x, kernel, y, g, ws, transform);
+}
+
+// requires: as winograd_conv2d_forward; dy [N,OC,OH,OW], dx sized [N,C,H,W].
+// ensures: dx = the gradient of conv(x, kernel) with respect to x, given dy (overwritten).
+template <class T>
+void winograd_conv2d_backward_data(const Tensor<T>& dy, const Tensor<T>& kernel, Tensor<T>& dx, const ConvGeometry& g,
+                                   int output_tile, WinogradWorkspace<T>& ws) {
+  check(winograd_applies(g), "winograd_conv2d_backward_data: needs a 3x3 kernel with stride 1");
+  check(output_tile == 2 || output_tile == 4, "winograd_conv2d_backward_data: output tile ", output_tile,
+        " is not 2 or 4");
+  if (output_tile == 2)
+    winograd::backward_data<WinogradF2<T>>(dy, kernel, dx, g, ws);
+  else
+    winograd::backward_data<WinogradF4<T>>(dy, kernel, dx, g, ws);
+}
+
+}  // namespace cpu
+}  // namespace tinynet

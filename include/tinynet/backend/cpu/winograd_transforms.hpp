@@ -1,0 +1,156 @@
+// tinynet/backend/cpu/winograd_transforms.hpp: the tile transforms of Winograd's minimal
+// filtering algorithms F(2x2,3x3) and F(4x4,3x3) (Lavin & Gray, arXiv 1509.09308).
+//
+// A 3x3 correlation of an alpha x alpha input tile d (alpha = m + 2) gives an m x m output
+// tile Y = A^T [(G g G^T) . (B^T d B)] A, with "." the element-wise product. F(2x2,3x3)
+// uses the interpolation points 0, 1, -1 (alpha 4: 16 multiplications for 4 outputs instead
+// of 36); F(4x4,3x3) the points 0, 1, -1, 2, -2 (alpha 6: 36 for 16 instead of 144), with a
+// larger float rounding error (docs/performance.md states both measured bounds).
+//
+// Each transform is written out term by term (a generic matrix product would multiply by
+// the zeros and ones too: the compiler may not drop x * 0 for floats). The 2-D transforms
+// apply the 1-D one to the columns, then to the rows, on any element type E with +, - and a
+// scalar product: T itself (the kernel transform) or Lanes<T> (eight tiles at once, so the
+// arithmetic runs in SIMD registers).
+#pragma once
+
+namespace tinynet {
+namespace cpu {
+
+// Eight values of T handled together (one AVX register of floats).
+template <class T>
+struct Lanes {
+  static constexpr int count = 8;
+  T v[count];
+
+  friend Lanes operator+(Lanes a, const Lanes& b) {
+    for (int l = 0; l < count; ++l) a.v[l] += b.v[l];
+    return a;
+  }
+  friend Lanes operator-(Lanes a, const Lanes& b) {
+    for (int l = 0; l < count; ++l) a.v[l] -= b.v[l];
+    return a;
+  }
+  friend Lanes operator*(T s, Lanes a) {
+    for (int l = 0; l < count; ++l) a.v[l] *= s;
+    return a;
+  }
+};
+
+// F(2x2,3x3): B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], G = [1 0 0; .5 .5 .5; .5 -.5 .5;
+// 0 0 1], A^T = [1 1 1 0; 0 1 -1 -1].
+template <class T>
+struct WinogradF2 {
+  static constexpr int m = 2, alpha = 4;
+
+  template <class E>
+  static void input_1d(const E (&d)[alpha], E (&out)[alpha]) {
+    out[0] = d[0] - d[2];
+    out[1] = d[1] + d[2];
+    out[2] = d[2] - d[1];
+    out[3] = d[1] - d[3];
+  }
+  template <class E>
+  static void kernel_1d(const E (&g)[3], E (&out)[alpha]) {
+    out[0] = g[0];
+    out[1] = T(0.5) * (g[0] + g[1] + g[2]);
+    out[2] = T(0.5) * (g[0] - g[1] + g[2]);
+    out[3] = g[2];
+  }
+  template <class E>
+  static void output_1d(const E (&v)[alpha], E (&out)[m]) {
+    out[0] = v[0] + v[1] + v[2];
+    out[1] = v[1] - v[2] - v[3];
+  }
+};
+
+// F(4x4,3x3): B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0;
+// 0 2 -1 -2 1 0; 0 4 0 -5 0 1], G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6;
+// 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1], A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0;
+// 0 1 1 4 4 0; 0 1 -1 8 -8 1].
+template <class T>
+struct WinogradF4 {
+  static constexpr int m = 4, alpha = 6;
+
+  template <class E>
+  static void input_1d(const E (&d)[alpha], E (&out)[alpha]) {
+    const E d4_minus_4d2 = d[4] - T(4) * d[2], d3_minus_4d1 = d[3] - T(4) * d[1];
+    const E d4_minus_d2 = d[4] - d[2], d3_minus_d1 = d[3] - d[1];
+    out[0] = T(4) * d[0] - T(5) * d[2] + d[4];
+    out[1] = d4_minus_4d2 + d3_minus_4d1;
+    out[2] = d4_minus_4d2 - d3_minus_4d1;
+    out[3] = d4_minus_d2 + T(2) * d3_minus_d1;
+    out[4] = d4_minus_d2 - T(2) * d3_minus_d1;
+    out[5] = T(4) * d[1] - T(5) * d[3] + d[5];
+  }
+  template <class E>
+  static void kernel_1d(const E (&g)[3], E (&out)[alpha]) {
+    const E outer = g[0] + g[2];
+    out[0] = T(0.25) * g[0];
+    out[1] = T(-1.0 / 6) * (outer + g[1]);
+    out[2] = T(-1.0 / 6) * (outer - g[1]);
+    out[3] = T(1.0 / 24) * g[0] + T(1.0 / 12) * g[1] + T(1.0 / 6) * g[2];
+    out[4] = T(1.0 / 24) * g[0] - T(1.0 / 12) * g[1] + T(1.0 / 6) * g[2];
+    out[5] = g[2];
+  }
+  template <class E>
+  static void output_1d(const E (&v)[alpha], E (&out)[m]) {
+    const E sum12 = v[1] + v[2], diff12 = v[1] - v[2], sum34 = v[3] + v[4], diff34 = v[3] - v[4];
+    out[0] = v[0] + sum12 + sum34;
+    out[1] = diff12 + T(2) * diff34;
+    out[2] = sum12 + T(4) * sum34;
+    out[3] = diff12 + T(8) * diff34 + v[5];
+  }
+};
+
+// ensures: out = B^T d B (alpha x alpha).
+template <class F, class E>
+void winograd_input_2d(const E (&d)[F::alpha][F::alpha], E (&out)[F::alpha][F::alpha]) {
+  constexpr int a = F::alpha;
+  E columns[a][a];  // columns[j] = B^T applied to column j of d
+  for (int j = 0; j < a; ++j) {
+    E column[a];
+    for (int i = 0; i < a; ++i) column[i] = d[i][j];
+    F::input_1d(column, columns[j]);
+  }
+  for (int i = 0; i < a; ++i) {
+    E row[a];
+    for (int j = 0; j < a; ++j) row[j] = columns[j][i];
+    F::input_1d(row, out[i]);
+  }
+}
+
+// ensures: out = G g G^T (alpha x alpha) for a 3x3 kernel g.
+template <class F, class E>
+void winograd_kernel_2d(const E (&g)[3][3], E (&out)[F::alpha][F::alpha]) {
+  constexpr int a = F::alpha;
+  E columns[3][a];  // columns[j] = G applied to column j of g
+  for (int j = 0; j < 3; ++j) {
+    E column[3] = {g[0][j], g[1][j], g[2][j]};
+    F::kernel_1d(column, columns[j]);
+  }
+  for (int i = 0; i < a; ++i) {
+    E row[3] = {columns[0][i], columns[1][i], columns[2][i]};
+    F::kernel_1d(row, out[i]);
+  }
+}
+
+// ensures: out = A^T v A (m x m).
+template <class F, class E>
+void winograd_output_2d(const E (&v)[F::alpha][F::alpha], E (&out)[F::m][F::m]) {
+  constexpr int a = F::alpha, m = F::m;
+  E columns[a][m];  // columns[j] = A^T applied to column j of v
+  for (int j = 0; j < a; ++j) {
+    E column[a];
+    for (int i = 0; i < a; ++i) column[i] = v[i][j];
+    F::output_1d(column, columns[j]);
+  }
+  for (int i = 0; i < m; ++i) {
+    E row[a];
+    for (int j = 0; j < a; ++j) row[j] = columns[j][i];
+    F::output_1d(row, out[i]);
+  }
+}
+
+}  // namespace cpu
+}  // namespace tinynet

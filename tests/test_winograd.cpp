@@ -1,0 +1,255 @@
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "layer_test_helpers.hpp"
+#include "test_support.hpp"
+#include "tinynet/backend/cpu/conv2d.hpp"
+#include "tinynet/core/threading.hpp"
+#include "tinynet/layers/conv2d.hpp"
+
+using namespace tinynet;
+using cpu::ConvAlgorithm;
+using tinynet_test::error_message;
+using tinynet_test::random_tensor;
+
+namespace {
+
+// Forces one convolution path for the scope, then restores the setting before it.
+struct ForcedConvAlgorithm {
+  ConvAlgorithm before = cpu::conv_algorithm();
+  explicit ForcedConvAlgorithm(ConvAlgorithm a) { cpu::set_conv_algorithm(a); }
+  ~ForcedConvAlgorithm() { cpu::set_conv_algorithm(before); }
+};
+
+constexpr ConvAlgorithm winograd_paths[] = {ConvAlgorithm::winograd_2x2, ConvAlgorithm::winograd_4x4};
+
+// ensures: max |a - b| / max |a| (0 when a is all zeros and b equals it).
+template <class A, class B>
+double relative_difference(const Tensor<A>& a, const Tensor<B>& b) {
+  REQUIRE(a.numel() == b.numel());
+  double worst = 0, scale = 0;
+  for (std::int64_t i = 0; i < a.numel(); ++i) {
+    worst = std::max(worst, std::abs(double(a[i]) - double(b[i])));
+    scale = std::max(scale, std::abs(double(a[i])));
+  }
+  return scale > 0 ? worst / scale : worst;
+}
+
+template <class T>
+Tensor<T> converted(const Tensor<double>& t) {
+  Tensor<T> out(t.shape());
+  for (std::int64_t i = 0; i < t.numel(); ++i) out[i] = static_cast<T>(t[i]);
+  return out;
+}
+
+// The three outputs of one convolution, forward and backward, with one forced path.
+template <class T>
+struct ConvResults {
+  Tensor<T> y, dx, dkernel, dbias;
+};
+
+template <class T>
+ConvResults<T> run_conv(ConvAlgorithm a, const ConvGeometry& g, const Tensor<T>& x, const Tensor<T>& kernel,
+                        const Tensor<T>& bias, const Tensor<T>& dy) {
+  ForcedConvAlgorithm forced(a);
+  cpu::ConvWorkspace<T> ws;
+  ConvResults<T> r{Tensor<T>(dy.shape()), Tensor<T>(x.shape()), Tensor<T>(kernel.shape()), Tensor<T>(bias.shape())};
+  cpu::conv2d_forward(x, kernel, bias, r.y, g, ws);
+  cpu::conv2d_backward(x, kernel, dy, &r.dx, &r.dkernel, &r.dbias, g, ws);
+  return r;
+}
+
+struct ConvCase {
+  std::string what;
+  std::int64_t batch, channels, h, w, out_channels;
+  Padding padding;
+  ExplicitPadding amounts = {};
+};
+
+ConvGeometry geometry_of(const ConvCase& k) {
+  return make_conv_geometry("test", k.channels, k.h, k.w, k.out_channels, 3, 3, 1, 1, k.padding, k.amounts);
+}
+
+}  // namespace
+
+TEST_CASE("Winograd tile transforms give a 3x3 correlation of one tile", "[conv2d][winograd]") {
+  auto check_tile = [](auto transforms) {
+    using F = decltype(transforms);
+    constexpr int a = F::alpha, m = F::m;
+    double d[a][a], g[3][3], v[a][a], u[a][a], product[a][a], y[m][m];
+    for (int i = 0; i < a; ++i)
+      for (int j = 0; j < a; ++j) d[i][j] = std::sin(1.0 + i * 7 + j);
+    for (int i = 0; i < 3; ++i)
+      for (int j = 0; j < 3; ++j) g[i][j] = std::cos(2.0 + i * 3 + j);
+    cpu::winograd_input_2d<F>(d, v);
+    cpu::winograd_kernel_2d<F>(g, u);
+    for (int i = 0; i < a; ++i)
+      for (int j = 0; j < a; ++j) product[i][j] = u[i][j] * v[i][j];
+    cpu::winograd_output_2d<F>(product, y);
+    for (int i = 0; i < m; ++i)
+      for (int j = 0; j < m; ++j) {
+        double expected = 0;
+        for (int p = 0; p < 3; ++p)
+          for (int q = 0; q < 3; ++q) expected += d[i + p][j + q] * g[p][q];
+        INFO("F(" << m << "x" << m << ",3x3) output (" << i << "," << j << ")");
+        CHECK(y[i][j] == Approx(expected).margin(1e-13));
+      }
+  };
+  check_tile(cpu::WinogradF2<double>{});
+  check_tile(cpu::WinogradF4<double>{});
+}
+
+TEST_CASE("Winograd convolutions equal im2col in double: forward, backward-data, at odd sizes and paddings",
+          "[conv2d][winograd]") {
+  // Cover: tiles reaching past odd edges, 'same', 'valid' and explicit (also > 2: the
+  // backward pass then pads negatively), one and many tile blocks (threads sharing blocks,
+  // or sharing one block's steps), tile groups running across samples, 1 to 512 channels.
+  const ConvCase cases[] = {
+      {"3 samples of 1 channel, 7x5 same", 3, 1, 7, 5, 2, Padding::same},
+      {"5 samples, 11x9 valid", 5, 4, 11, 9, 3, Padding::valid},
+      {"explicit 0/3 2/1 padding", 2, 3, 6, 7, 5, Padding::explicit_amounts, {0, 3, 2, 1}},
+      {"many blocks: 24 samples of 16x16", 24, 8, 16, 16, 6, Padding::same},
+      {"2x2 planes, 512 -> 64 channels", 3, 512, 2, 2, 64, Padding::same},
+      {"3x3 planes, 64 -> 512 channels", 2, 64, 3, 3, 512, Padding::same},
+      {"17 channels at 13x13", 4, 17, 13, 13, 9, Padding::same},
+  };
+  const int threads_before = num_threads();
+  for (const ConvCase& k : cases) {
+    const ConvGeometry g = geometry_of(k);
+    const Tensor<double> x = random_tensor(Shape{k.batch, k.channels, k.h, k.w}, 91);
+    const Tensor<double> kernel = random_tensor(Shape{k.out_channels, k.channels, 3, 3}, 92);
+    const Tensor<double> bias = random_tensor(Shape{k.out_channels}, 93);
+    const Tensor<double> dy = random_tensor(Shape{k.batch, k.out_channels, g.out_h, g.out_w}, 94);
+    const ConvResults<double> expected = run_conv(ConvAlgorithm::im2col, g, x, kernel, bias, dy);
+    for (int threads : {1, 3}) {
+      set_num_threads(threads);
+      for (ConvAlgorithm a : winograd_paths) {
+        INFO(k.what << ", " << cpu::conv_algorithm_name(a) << ", " << threads << " threads");
+        const ConvResults<double> r = run_conv(a, g, x, kernel, bias, dy);
+        CHECK(relative_difference(expected.y, r.y) < 1e-12);
+        CHECK(relative_difference(expected.dx, r.dx) < 1e-12);
+        // im2col's in both, summed over this run's thread count
+        CHECK(relative_difference(expected.dkernel, r.dkernel) < 1e-12);
+        CHECK(relative_difference(expected.dbias, r.dbias) < 1e-12);
+      }
+    }
+  }
+  set_num_threads(threads_before);
+}
+
+TEST_CASE("Winograd in float stays within the stated error bound at the three models' 3x3 shapes",
+          "[conv2d][winograd]") {
+  // Every 3x3 stride-1 convolution shape of the notebook CNN (32x32), the whitened CNN
+  // (32x32) and ResNet50 (48x48 and 96x96), two samples each, against im2col in double.
+  // The bounds (docs/performance.md) are max |error| / max |exact| over y and dx.
+  const ConvCase cases[] = {
+      {"notebook conv1 3->32 32x32 same", 2, 3, 32, 32, 32, Padding::same},
+      {"notebook conv2 32->32 32x32 valid", 2, 32, 32, 32, 32, Padding::valid},
+      {"notebook conv3 32->64 15x15 same", 2, 32, 15, 15, 64, Padding::same},
+      {"notebook conv4 64->64 15x15 valid", 2, 64, 15, 15, 64, Padding::valid},
+      {"whitened 24->64 31x31", 2, 24, 31, 31, 64, Padding::same},
+      {"whitened 64->64 15x15", 2, 64, 15, 15, 64, Padding::same},
+      {"whitened 64->256 15x15", 2, 64, 15, 15, 256, Padding::same},
+      {"whitened 256->256 7x7", 2, 256, 7, 7, 256, Padding::same},
+      {"whitened 256->256 3x3", 2, 256, 3, 3, 256, Padding::same},
+      {"resnet50 64 24x24", 2, 64, 24, 24, 64, Padding::same},
+      {"resnet50 64 12x12", 2, 64, 12, 12, 64, Padding::same},
+      {"resnet50 128 6x6", 2, 128, 6, 6, 128, Padding::same},
+      {"resnet50 256 3x3", 2, 256, 3, 3, 256, Padding::same},
+      {"resnet50 512 2x2", 2, 512, 2, 2, 512, Padding::same},
+  };
+  const double bound[] = {2e-6, 2e-5};  // F(2x2,3x3), F(4x4,3x3)
+  double worst[] = {0, 0};
+  for (const ConvCase& k : cases) {
+    const ConvGeometry g = geometry_of(k);
+    const Tensor<double> x = random_tensor(Shape{k.batch, k.channels, k.h, k.w}, 95);
+    const Tensor<double> kernel = random_tensor(Shape{k.out_channels, k.channels, 3, 3}, 96);
+    const Tensor<double> bias(Shape{k.out_channels});
+    const Tensor<double> dy = random_tensor(Shape{k.batch, k.out_channels, g.out_h, g.out_w}, 97);
+    const ConvResults<double> exact = run_conv(ConvAlgorithm::im2col, g, x, kernel, bias, dy);
+    for (int p = 0; p < 2; ++p) {
+      const ConvResults<float> r = run_conv(winograd_paths[p], g, converted<float>(x), converted<float>(kernel),
+                                            converted<float>(bias), converted<float>(dy));
+      const double error = std::max(relative_difference(exact.y, r.y), relative_difference(exact.dx, r.dx));
+      INFO(k.what << ", " << cpu::conv_algorithm_name(winograd_paths[p]) << ": " << error);
+      CHECK(error < bound[p]);
+      worst[p] = std::max(worst[p], error);
+    }
+  }
+  WARN("float error bound check: worst winograd2 " << worst[0] << ", winograd4 " << worst[1]);
+}
+
+TEST_CASE("Conv2D gradients pass the finite-difference check through each Winograd path",
+          "[conv2d][winograd][gradcheck]") {
+  for (ConvAlgorithm a : winograd_paths) {
+    ForcedConvAlgorithm forced(a);
+    SECTION(std::string(cpu::conv_algorithm_name(a)) + " same") {
+      Conv2D<double> conv(4, 3, 1, Padding::same);
+      tinynet_test::require_gradients_match(conv, random_tensor(Shape{2, 3, 7, 6}, 13));
+    }
+    SECTION(std::string(cpu::conv_algorithm_name(a)) + " valid") {
+      Conv2D<double> conv(3, 3, 1, Padding::valid);
+      tinynet_test::require_gradients_match(conv, random_tensor(Shape{2, 2, 9, 8}, 14));
+    }
+  }
+}
+
+TEST_CASE("A folded batch norm and ReLU run through the Winograd output pass", "[conv2d][winograd][batch_norm]") {
+  const ConvCase k{"", 3, 5, 9, 7, 6, Padding::same};
+  const ConvGeometry g = geometry_of(k);
+  const Tensor<double> x = random_tensor(Shape{3, 5, 9, 7}, 31), kernel = random_tensor(Shape{6, 5, 3, 3}, 32);
+  const Tensor<double> bias = random_tensor(Shape{6}, 33), gamma = random_tensor(Shape{6}, 34);
+  const Tensor<double> beta = random_tensor(Shape{6}, 35), mean = random_tensor(Shape{6}, 36);
+  Tensor<double> variance = random_tensor(Shape{6}, 37);
+  for (double& v : variance) v = std::abs(v) + 0.1;
+  auto run = [&](ConvAlgorithm a) {
+    ForcedConvAlgorithm forced(a);
+    cpu::ConvWorkspace<double> ws;
+    Tensor<double> y(Shape{3, 6, 9, 7});
+    cpu::conv2d_batch_norm_inference(x, kernel, bias, gamma, beta, mean, variance, 1e-3, true, y, g, ws);
+    return y;
+  };
+  const Tensor<double> expected = run(ConvAlgorithm::im2col);
+  for (ConvAlgorithm a : winograd_paths) CHECK(relative_difference(expected, run(a)) < 1e-12);
+}
+
+TEST_CASE("The automatic choice measures every path once per shape and keeps it", "[conv2d][winograd]") {
+  ForcedConvAlgorithm automatic(ConvAlgorithm::automatic);
+  const ConvCase k{"", 4, 8, 10, 10, 8, Padding::same};
+  const ConvGeometry g = geometry_of(k);
+  const Tensor<float> x = converted<float>(random_tensor(Shape{4, 8, 10, 10}, 41));
+  const Tensor<float> kernel = converted<float>(random_tensor(Shape{8, 8, 3, 3}, 42));
+  const Tensor<float> bias(Shape{8}), dy = converted<float>(random_tensor(Shape{4, 8, 10, 10}, 43));
+  const ConvResults<float> expected = run_conv(ConvAlgorithm::im2col, g, x, kernel, bias, dy);
+  const ConvResults<float> chosen = run_conv(ConvAlgorithm::automatic, g, x, kernel, bias, dy);
+  CHECK(relative_difference(expected.y, chosen.y) < 1e-4);
+  CHECK(relative_difference(expected.dx, chosen.dx) < 1e-4);
+  // run_conv's scope restored "automatic", which forgets the choices: measure again and keep
+  // them for the report.
+  cpu::ConvWorkspace<float> ws;
+  Tensor<float> y(dy.shape()), dx(x.shape());
+  cpu::conv2d_forward(x, kernel, bias, y, g, ws);
+  cpu::conv2d_forward(x, kernel, bias, y, g, ws);
+  cpu::conv2d_backward(x, kernel, dy, &dx, static_cast<Tensor<float>*>(nullptr), static_cast<Tensor<float>*>(nullptr),
+                       g, ws);
+  const std::vector<std::string> report = cpu::conv_algorithm_report();
+  REQUIRE(report.size() == 2);  // one forward shape, one backward shape: measured once each
+  for (const std::string& line : report) {
+    INFO(line);
+    CHECK(line.find("im2col ") != std::string::npos);
+    CHECK(line.find("winograd2 ") != std::string::npos);
+    CHECK(line.find("winograd4 ") != std::string::npos);
+  }
+}
+
+TEST_CASE("Convolution algorithm names: parsed, and a wrong one is a clear error", "[conv2d][winograd]") {
+  CHECK(cpu::parse_conv_algorithm("winograd4") == ConvAlgorithm::winograd_4x4);
+  CHECK(cpu::parse_conv_algorithm("auto") == ConvAlgorithm::automatic);
+  const std::string message = error_message([] { cpu::parse_conv_algorithm("fast"); });
+  CHECK(message.find("'fast'") != std::string::npos);
+  CHECK(message.find("winograd2") != std::string::npos);
+}
