@@ -8,13 +8,15 @@
 # (docs/loaders.md). fuzz_keras_hdf5 runs in fork mode and keeps going past them; each input it
 # saved is run again, and only a finding whose innermost non-runtime frame is outside
 # libhdf5 fails the run (the others are counted as "libhdf5 findings").
-# Usage: tests/fuzz/run_fuzzers.sh [seconds-per-target] [build-dir] [jobs]
-#   default 10 s per target (the CI smoke run); e.g. 720 for the one-CPU-hour run (5 targets).
+# Usage: tests/fuzz/run_fuzzers.sh [seconds-per-target] [build-dir] [jobs] [parallel]
+#   default 10 s per target (the CI smoke run); e.g. 3600 for an hour per target. jobs: build
+#   jobs; parallel: targets fuzzed at the same time (default 1), one core each.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 seconds="${1:-10}"
 build="${2:-$root/build-fuzz}"
 jobs="${3:-$(nproc 2>/dev/null || echo 2)}"
+parallel="${4:-1}"
 malloc_limit_mb=512
 
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
@@ -44,29 +46,25 @@ in_libhdf5() {
 
 export TMPDIR="$build/fuzz_tmp"   # the targets' scratch files
 mkdir -p "$TMPDIR"
-failed=0
-printf '%-18s %8s %12s %10s %8s %8s\n' target seconds executions "cov(edges)" corpus "rss(MB)"
-for t in "${targets[@]}"; do
-  mkdir -p "$corpus/$t" "$build/fuzz_logs"
-  log="$build/fuzz_logs/$t.log"
-  rm -f "$build/fuzz_logs/$t-"*
-  fork=()
+# ensures: target $1 fuzzed; its summary line in fuzz_logs/$1.summary, its verdicts on stdout,
+# fuzz_logs/$1.failed created when it failed.
+fuzz_target() {
+  local t=$1 log="$build/fuzz_logs/$1.log" external=0 fork=() runs cov rss files
+  rm -f "$build/fuzz_logs/$t-"* "$build/fuzz_logs/$t.failed"
   [ "$t" = fuzz_keras_hdf5 ] && fork=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
-  export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   if ! "$build/tests/fuzz/$t" "$corpus/$t" "$corpus/seeds/$t" -max_total_time="$seconds" -max_len=65536 \
        -malloc_limit_mb=$malloc_limit_mb -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 "${fork[@]}" \
        -artifact_prefix="$build/fuzz_logs/$t-" > "$log" 2>&1 && [ ${#fork[@]} -eq 0 ]; then
-    failed=1
+    touch "$build/fuzz_logs/$t.failed"
     echo "$t: FAILED, see $log (the input is saved as $build/fuzz_logs/$t-*)"
   fi
-  external=0
   for input in $( [ ${#fork[@]} -gt 0 ] && ls "$build/fuzz_logs/$t-"* 2> /dev/null); do
     if timeout 60 "$build/tests/fuzz/$t" -timeout=10 -malloc_limit_mb=$malloc_limit_mb "$input" > "$input.log" 2>&1; then
       echo "$t: $input did not reproduce (fork mode saves an empty input when it cannot tell which one failed)"
     elif in_libhdf5 "$input.log"; then
       external=$((external + 1))
     else
-      failed=1
+      touch "$build/fuzz_logs/$t.failed"
       echo "$t: FAILED on $input (outside libhdf5), see $input.log"
     fi
   done
@@ -77,7 +75,23 @@ for t in "${targets[@]}"; do
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | awk '{print $2}' || true)
   rss=$(grep 'stat::peak_rss_mb:' "$log" | awk '{print $2}' | tail -1 || true)
   files=$(find "$corpus/$t" -type f | wc -l)
-  printf '%-18s %8s %12s %10s %8s %8s\n' "$t" "$seconds" "${runs:-?}" "${cov:-?}" "$files" "${rss:-?}"
+  printf '%-18s %8s %12s %10s %8s %8s\n' "$t" "$seconds" "${runs:-?}" "${cov:-?}" "$files" "${rss:-?}" \
+    > "$build/fuzz_logs/$t.summary"
+}
+
+export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+mkdir -p "$build/fuzz_logs"
+for t in "${targets[@]}"; do
+  mkdir -p "$corpus/$t"
+  fuzz_target "$t" &
+  while [ "$(jobs -rp | wc -l)" -ge "$parallel" ]; do wait -n || true; done
+done
+wait
+failed=0
+printf '%-18s %8s %12s %10s %8s %8s\n' target seconds executions "cov(edges)" corpus "rss(MB)"
+for t in "${targets[@]}"; do
+  cat "$build/fuzz_logs/$t.summary" 2> /dev/null || echo "$t: no summary (the run was cut short)"
+  [ -f "$build/fuzz_logs/$t.failed" ] || [ ! -f "$build/fuzz_logs/$t.summary" ] && failed=1
 done
 rm -rf "$TMPDIR"
 exit $failed
