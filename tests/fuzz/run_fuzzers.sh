@@ -11,6 +11,7 @@
 # Usage: tests/fuzz/run_fuzzers.sh [seconds-per-target] [build-dir] [jobs] [parallel]
 #   default 10 s per target (the CI smoke run); e.g. 3600 for an hour per target. jobs: build
 #   jobs; parallel: targets fuzzed at the same time (default 1), one core each.
+#   FUZZ_TARGETS="name ..." runs only those targets.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 seconds="${1:-10}"
@@ -23,6 +24,12 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPI
       -DTINYNET_BUILD_FUZZERS=ON -DTINYNET_BUILD_EXAMPLES=OFF -DTINYNET_BUILD_BENCHMARKS=OFF -DTINYNET_WERROR=ON > /dev/null
 targets=(fuzz_cifar_binary fuzz_image_decode fuzz_tfjs_model fuzz_checkpoint)
 if grep -q "TINYNET_WITH_HDF5:BOOL=ON" "$build/CMakeCache.txt"; then targets+=(fuzz_keras_hdf5); fi
+if [ -n "${FUZZ_TARGETS:-}" ]; then  # a subset, e.g. FUZZ_TARGETS="fuzz_checkpoint fuzz_tfjs_model"
+  for t in $FUZZ_TARGETS; do
+    [[ " ${targets[*]} " == *" $t "* ]] || { echo "FUZZ_TARGETS: '$t' is not one of: ${targets[*]}" >&2; exit 2; }
+  done
+  read -r -a targets <<< "$FUZZ_TARGETS"
+fi
 cmake --build "$build" -j"$jobs" --target fuzz_seeds "${targets[@]}"
 
 corpus="$build/fuzz_corpus"
