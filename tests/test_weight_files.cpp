@@ -204,6 +204,12 @@ TEST_CASE("TF.js layers model: errors name the file and the entry", "[tfjs]") {
     CHECK_THAT(error_message([&] { read_tfjs_layers_model(path); }), Catch::Contains(path + ": invalid JSON") &&
                                                                     Catch::Contains("line 1, column 22"));
   }
+  SECTION("a number beyond a double (found by fuzz_tfjs_model)") {
+    const std::string path = fx.dir.file("model.json");
+    write_file(path, "{\"format\": \"layers-model\", \"size\": 9999999E99999999999}");
+    CHECK_THAT(error_message([&] { read_tfjs_layers_model(path); }),
+               Catch::Contains(path + ": invalid JSON") && Catch::Contains("number overflow"));
+  }
   SECTION("shards shorter than the manifest") {
     std::string weights = fx.manifest_weights;
     weights.replace(weights.find("\"shape\": []"), 11, "\"shape\": [2]");

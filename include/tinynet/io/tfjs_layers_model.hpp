@@ -269,7 +269,7 @@ inline WeightFile read_tfjs_layers_model(const std::string& model_json_path) {
   tfjs_detail::Json model;
   try {
     model = tfjs_detail::Json::parse(tfjs_detail::read_whole_file(model_json_path, label));
-  } catch (const tfjs_detail::Json::parse_error& e) {
+  } catch (const tfjs_detail::Json::exception& e) {  // a syntax error, or a number beyond a double
     fail(model_json_path, ": invalid JSON (", e.what(), ")");
   }
   check(model.is_object(), label, ": the top level is not a JSON object");
