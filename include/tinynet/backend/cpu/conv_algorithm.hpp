@@ -12,6 +12,7 @@
 // bit-identical reruns.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <initializer_list>
@@ -60,7 +61,7 @@ struct ConvAlgorithmState {
   std::mutex mutex;
   bool environment_read = false;
   ConvAlgorithm setting = ConvAlgorithm::automatic;
-  unsigned generation = 0;  // changes with every set_conv_algorithm()
+  std::atomic<unsigned> generation{0};  // changes with every set_conv_algorithm(); read without the mutex
   std::map<std::string, ConvChoice> chosen;
 };
 inline ConvAlgorithmState& conv_algorithm_state() {
@@ -95,11 +96,9 @@ inline ConvAlgorithm conv_algorithm() {
 }
 
 // ensures: a number that changes whenever set_conv_algorithm() is called (a layer keeping
-// a choice compares it to know its choice is still valid).
+// a choice compares it to know its choice is still valid); no lock: every convolution asks.
 inline unsigned conv_algorithm_generation() {
-  detail::ConvAlgorithmState& s = detail::conv_algorithm_state();
-  std::lock_guard<std::mutex> lock(s.mutex);
-  return s.generation;
+  return detail::conv_algorithm_state().generation.load(std::memory_order_acquire);
 }
 
 // ensures: one line per measured choice so far: "<shape key>: <algorithm> (<timings>)".
