@@ -10,6 +10,7 @@ input_0.pb and output_0.pb (tinynet's eval-mode output for that input). For each
   3. max |numpy - tinynet| <= rtol * max |numpy|, rtol 1e-5 for double models, 1e-4 for float.
 Exit 0 when every case passes, 1 otherwise, 77 (ctest's skip) when numpy or onnx is missing.
 """
+import math
 import os
 import sys
 
@@ -147,6 +148,10 @@ def run(model, x):
             y = ins[0] + ins[1]
         elif op == "Mul":
             y = ins[0] * ins[1]
+        elif op == "Div":
+            y = ins[0] / ins[1]
+        elif op == "Erf":
+            y = np.vectorize(math.erf)(ins[0])
         elif op == "Pad":
             y = pad(ins[0], ins[1], ins[2], a)
         elif op == "Gather":

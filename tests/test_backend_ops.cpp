@@ -273,6 +273,22 @@ TEMPLATE_TEST_CASE("backend: relu, add, add_relu, scale_shift, zero padding matc
   check_close("zero_pad2d dx", dx, gdx, 0);
 }
 
+TEMPLATE_TEST_CASE("backend: GELU forward and backward match the CPU", "[backend][elementwise][gelu]", float, double) {
+  SKIP_WITHOUT_CUDA();
+  using T = TestType;
+  const double tol = std::is_same<T, float>::value ? 1e-6 : 1e-12;  // erf: Eigen's rational fit vs CUDA's erff
+  const Shape s{3, 4, 5, 7};
+  const Tensor<T> x = random_tensor<T>(s, 9, -5, 5), dy = random_tensor<T>(s, 10);
+  Tensor<T> y(s), dx(s), gy = cuda_tensor<T>(s), gdx = cuda_tensor<T>(s);
+  gelu_forward(x, y);
+  gelu_backward(x, dy, dx);
+  const Tensor<T> gx = on_cuda(x);
+  gelu_forward(gx, gy);
+  gelu_backward(gx, on_cuda(dy), gdx);
+  check_close("gelu y", y, gy, tol);
+  check_close("gelu dx", dx, gdx, tol);
+}
+
 TEMPLATE_TEST_CASE("backend: max pooling (with ties) and global average pooling match the CPU", "[backend][pooling]",
                    float, double) {
   SKIP_WITHOUT_CUDA();

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "layer_test_helpers.hpp"
@@ -9,6 +11,7 @@
 #include "tinynet/layers/conv2d.hpp"
 #include "tinynet/layers/dense.hpp"
 #include "tinynet/layers/dropout.hpp"
+#include "tinynet/layers/gelu.hpp"
 #include "tinynet/layers/global_average_pooling2d.hpp"
 #include "tinynet/layers/max_pool2d.hpp"
 #include "tinynet/layers/relu.hpp"
@@ -19,6 +22,44 @@
 using namespace tinynet;
 using tinynet_test::random_tensor;
 using tinynet_test::require_gradients_match;
+
+TEST_CASE("GELU: PyTorch's exact values, float close to double, gradients", "[gelu][gradcheck]") {
+  GELU<double> exact;
+  REQUIRE(exact.build_once(Shape{7}) == Shape{7});
+  // torch.nn.GELU()(torch.tensor([-6., -3, -1, 0, 0.5, 1, 3], dtype=torch.float64))
+  const Tensor<double> x(Shape{1, 7}, {-6, -3, -1, 0, 0.5, 1, 3});
+  const double expected[] = {-5.919525869479969e-09, -0.00404969409489031, -0.15865525393145707, 0,
+                             0.34573123063700656,    0.8413447460685429,   2.99595030590511};
+  const auto& y = exact.forward(x);
+  for (int i = 0; i < 7; ++i) CHECK(y[i] == Approx(expected[i]).epsilon(1e-12).margin(1e-18));
+
+  // Float (Eigen's vectorised erf) against double (std::erf) over [-10, 10], values and gradients.
+  const Shape s{4001};
+  Tensor<double> xd(s), dy(s);
+  Tensor<float> xf(s), dyf(s);
+  dy.fill(1.0);
+  dyf.fill(1.0f);
+  for (std::int64_t i = 0; i < s[0]; ++i) xf[i] = static_cast<float>(xd[i] = -10 + 0.005 * static_cast<double>(i));
+  GELU<double> d;
+  GELU<float> f;
+  d.build_once(Shape{s[0]});
+  f.build_once(Shape{s[0]});
+  const auto& yd = d.forward(xd.reshaped(Shape{1, s[0]}));
+  const auto& yf = f.forward(xf.reshaped(Shape{1, s[0]}));
+  const auto& gd = d.backward(dy.reshaped(Shape{1, s[0]}));
+  const auto& gf = f.backward(dyf.reshaped(Shape{1, s[0]}));
+  double value_error = 0, grad_error = 0;
+  for (std::int64_t i = 0; i < s[0]; ++i) {
+    value_error = std::max(value_error, std::abs(yf[i] - yd[i]) / std::max(1.0, std::abs(yd[i])));
+    grad_error = std::max(grad_error, std::abs(gf[i] - gd[i]));
+  }
+  CHECK(value_error < 2e-6);
+  CHECK(grad_error < 2e-6);
+
+  GELU<double> checked;
+  checked.build_once(Shape{3, 4, 5});
+  require_gradients_match(checked, random_tensor(Shape{2, 3, 4, 5}, 17));
+}
 
 TEST_CASE("ZeroPadding2D surrounds each plane with zeros", "[zero_padding]") {
   ZeroPadding2D<double> pad(1, 0, 2, 1);  // top, bottom, left, right

@@ -20,6 +20,7 @@
 #include "tinynet/layers/dense.hpp"
 #include "tinynet/layers/dropout.hpp"
 #include "tinynet/layers/flatten.hpp"
+#include "tinynet/layers/gelu.hpp"
 #include "tinynet/layers/global_average_pooling2d.hpp"
 #include "tinynet/layers/max_pool2d.hpp"
 #include "tinynet/layers/relu.hpp"

@@ -8,7 +8,8 @@
 // checkpoints ("res2a/conv_a/kernel"):
 //   Conv2D -> Conv (explicit pads: TensorFlow's 'same' split, the odd pixel bottom/right);
 //   BatchNorm -> BatchNormalization (epsilon, momentum) [+ Relu "<path>/relu" when fused];
-//   ReLU -> Relu; MaxPool2D -> MaxPool (explicit pads); Dense -> Gemm; Flatten -> Flatten;
+//   ReLU -> Relu; GELU -> its erf form (io/onnx_gelu.hpp: Div "<path>/scale", Erf, Add, Mul,
+//   Mul "<path>"); MaxPool2D -> MaxPool (explicit pads); Dense -> Gemm; Flatten -> Flatten;
 //   GlobalAveragePooling2D -> GlobalAveragePool + Flatten "<path>/flatten"; ZeroPadding2D ->
 //   Pad; Rescaling -> Mul [+ Add "<path>/offset"]; Dropout -> nothing (inference graph);
 //   Sequential -> its layers; Residual -> branch + Add "<path>/add"; Bottleneck -> main path,
@@ -18,6 +19,7 @@
 // the model expects (and the model's metadata key "tinynet.preprocessing" records it).
 #pragma once
 
+#include <cmath>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -33,6 +35,7 @@
 #include "tinynet/layers/dense.hpp"
 #include "tinynet/layers/dropout.hpp"
 #include "tinynet/layers/flatten.hpp"
+#include "tinynet/layers/gelu.hpp"
 #include "tinynet/layers/global_average_pooling2d.hpp"
 #include "tinynet/layers/max_pool2d.hpp"
 #include "tinynet/layers/relu.hpp"
@@ -76,6 +79,11 @@ class OnnxGraphWriter {
       return bn->relu() ? node("Relu", path + "/relu", {y}) : y;
     }
     if (dynamic_cast<const ReLU<T>*>(&l)) return node("Relu", path, {x});
+    if (dynamic_cast<const GELU<T>*>(&l)) {
+      const std::string erf = node("Erf", path + "/erf", {node("Div", path + "/scale", {x, scalar(path + "/sqrt2", std::sqrt(2.0))})});
+      const std::string plus_one = node("Add", path + "/plus_one", {erf, scalar(path + "/one", 1)});
+      return node("Mul", path, {node("Mul", path + "/times_x", {x, plus_one}), scalar(path + "/half", 0.5)});
+    }
     if (const auto* p = dynamic_cast<const MaxPool2D<T>*>(&l)) {
       auto& n = *graph_.add_node();
       const std::string y = named(n, "MaxPool", path, {x});
@@ -106,7 +114,7 @@ class OnnxGraphWriter {
     }
     if (dynamic_cast<const Dropout<T>*>(&l)) return x;  // the identity in inference
     fail("ONNX export: layer '", path, "' (", l.type(),
-         ") has no ONNX form (supported: Conv2D, BatchNormalization, ReLU, MaxPooling2D, Dense, Flatten, "
+         ") has no ONNX form (supported: Conv2D, BatchNormalization, ReLU, GELU, MaxPooling2D, Dense, Flatten, "
          "GlobalAveragePooling2D, ZeroPadding2D, Rescaling, Dropout, Sequential, Residual, Bottleneck)");
   }
 

@@ -10,7 +10,7 @@
 //   Conv (2-D, group 1, no dilation; pads or auto_pad VALID/SAME_UPPER) -> Conv2D, its padding
 //     'same' when the pads are TensorFlow's split for that input, 'valid' when zero, else
 //     explicit; BatchNormalization -> BatchNorm (a Relu right after it fused into it); Relu ->
-//     ReLU; MaxPool ('valid' or TensorFlow 'same' pads, no ceil_mode) -> MaxPool2D; Gemm (alpha,
+//     ReLU; GELU's erf form (io/onnx_gelu.hpp) -> GELU; MaxPool ('valid' or TensorFlow 'same' pads, no ceil_mode) -> MaxPool2D; Gemm (alpha,
 //     beta and transB folded into the weights) or MatMul by a 2-D initializer -> Dense;
 //     Flatten (axis 1) -> Flatten; GlobalAveragePool followed by Flatten -> GlobalAveragePooling2D;
 //     Pad (constant zeros, H and W only) -> ZeroPadding2D; Mul by a scalar [then Add of a
@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "tinynet/io/onnx_gelu.hpp"
 #include "tinynet/io/onnx_graph.hpp"
 #include "tinynet/io/onnx_preprocessing.hpp"
 #include "tinynet/io/onnx_window.hpp"
@@ -42,6 +43,7 @@
 #include "tinynet/layers/dense.hpp"
 #include "tinynet/layers/dropout.hpp"
 #include "tinynet/layers/flatten.hpp"
+#include "tinynet/layers/gelu.hpp"
 #include "tinynet/layers/global_average_pooling2d.hpp"
 #include "tinynet/layers/max_pool2d.hpp"
 #include "tinynet/layers/relu.hpp"
@@ -78,12 +80,17 @@ class OnnxModelReader {
         if (c != skip) next.push_back(c);
       check(!next.empty(), g_.where(), ": tensor '", t, "' is used by no node, but the path should go on to '", stop,
             "'");
-      if (next.size() > 1 || is_join(next[0]))
+      const std::vector<int> gelu = onnx_gelu_nodes(g_, t);
+      if (!gelu.empty()) {
+        add(seq, std::make_unique<GELU<T>>(), name_of(gelu[0], prefix));
+        for (int k : gelu) t = use(k);
+      } else if (next.size() > 1 || is_join(next[0])) {
         t = fork(seq, t, next, stop, prefix, shape);
-      else if (nested_group(next[0], prefix).empty())
+      } else if (nested_group(next[0], prefix).empty()) {
         t = step(seq, next[0], stop, prefix, shape);
-      else
+      } else {
         t = nested(seq, t, nested_group(next[0], prefix), prefix, shape);
+      }
     }
     return shape;
   }
@@ -367,7 +374,8 @@ class OnnxModelReader {
               bottleneck(seq, a.size() >= b.size() ? a : b, a.size() >= b.size() ? b : a, join_a, stop, prefix, shape,
                          out),
           g_.where(), ": the two paths from tensor '", t,
-          "' are not a ResNet bottleneck (tinynet imports residual blocks with an identity shortcut, or bottlenecks)");
+          "' are not a ResNet bottleneck (tinynet imports residual blocks with an identity shortcut, bottlenecks, "
+          "and GELU's exact erf form)");
     return out;
   }
 

@@ -1,6 +1,7 @@
-// tinynet/backend/cudnn/activation.hpp: ReLU on CUDA tensors through cuDNN's activation ops.
+// tinynet/backend/cudnn/activation.hpp: ReLU on CUDA tensors through cuDNN's activation ops,
+// GELU through the backend's own kernels (cuDNN's legacy activation API has no GELU).
 //
-// The tensors are described to cuDNN as one flat row; the backward hands cuDNN the output y
+// The ReLU tensors are described to cuDNN as one flat row; the backward hands cuDNN the output y
 // as its "x" (for ReLU, y > 0 exactly where x > 0), matching the CPU rule dx = dy * (y > 0).
 #pragma once
 
@@ -8,7 +9,9 @@
 
 #include "tinynet/backend/cudnn/descriptors.hpp"
 #include "tinynet/backend/cudnn/handles.hpp"
+#include "tinynet/backend/cudnn/kernels.hpp"
 #include "tinynet/backend/cudnn/status.hpp"
+#include "tinynet/backend/cudnn/stream.hpp"
 #include "tinynet/core/tensor.hpp"
 
 namespace tinynet {
@@ -60,6 +63,18 @@ void relu_backward(const T* y, const T* dy, T* dx, std::int64_t n) {
 template <class T>
 void relu_backward(const Tensor<T>& y, const Tensor<T>& dy, Tensor<T>& dx) {
   relu_backward(y.data(), dy.data(), dx.data(), y.numel());
+}
+
+// requires: x and y CUDA tensors of one size. ensures: y = x * Phi(x) (as cpu::gelu_forward).
+template <class T>
+void gelu_forward(const Tensor<T>& x, Tensor<T>& y) {
+  check_cuda(kernels::gelu_forward(x.data(), y.data(), x.numel(), current_stream()), "gelu_forward");
+}
+
+// requires: x the input of gelu_forward; dy, dx of its size. ensures: dx = dy * (Phi(x) + x * phi(x)).
+template <class T>
+void gelu_backward(const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dx) {
+  check_cuda(kernels::gelu_backward(x.data(), dy.data(), dx.data(), x.numel(), current_stream()), "gelu_backward");
 }
 
 }  // namespace cudnn

@@ -4,6 +4,7 @@
 // explicit instantiations for float and double at the end. Elementwise kernels use
 // grid-stride loops over 64-bit indices.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 
 #include "tinynet/backend/cudnn/kernels.hpp"
@@ -42,6 +43,23 @@ __global__ void add_kernel(const T* a, const T* b, T* y, std::int64_t n, bool re
 template <class T>
 __global__ void scale_shift_kernel(const T* x, T scale, T offset, T* y, std::int64_t n) {
   for (std::int64_t i = first_index(); i < n; i += grid_stride()) y[i] = scale * x[i] + offset;
+}
+
+template <class T>
+__global__ void gelu_forward_kernel(const T* x, T* y, std::int64_t n) {
+  for (std::int64_t i = first_index(); i < n; i += grid_stride()) {
+    const T v = x[i];
+    y[i] = T(0.5) * v * (T(1) + erf(v * T(M_SQRT1_2)));
+  }
+}
+
+template <class T>
+__global__ void gelu_backward_kernel(const T* x, const T* dy, T* dx, std::int64_t n) {
+  const T inv_sqrt_2pi = T(0.5 * M_2_SQRTPI * M_SQRT1_2);
+  for (std::int64_t i = first_index(); i < n; i += grid_stride()) {
+    const T v = x[i];
+    dx[i] = dy[i] * (T(0.5) * (T(1) + erf(v * T(M_SQRT1_2))) + v * inv_sqrt_2pi * exp(T(-0.5) * v * v));
+  }
 }
 
 template <class T>
@@ -262,6 +280,16 @@ cudaError_t scale_shift(const T* x, T scale, T offset, T* y, std::int64_t n, cud
 }
 
 template <class T>
+cudaError_t gelu_forward(const T* x, T* y, std::int64_t n, cudaStream_t stream) {
+  return launch(n, stream, gelu_forward_kernel<T>, x, y, n);
+}
+
+template <class T>
+cudaError_t gelu_backward(const T* x, const T* dy, T* dx, std::int64_t n, cudaStream_t stream) {
+  return launch(n, stream, gelu_backward_kernel<T>, x, dy, dx, n);
+}
+
+template <class T>
 cudaError_t multiply(const T* a, const T* b, T* y, std::int64_t n, cudaStream_t stream) {
   return launch(n, stream, multiply_kernel<T>, a, b, y, n);
 }
@@ -352,6 +380,8 @@ cudaError_t moving_average_update(T* moving, const T* batch, double momentum, st
 #define TINYNET_INSTANTIATE_KERNELS(T)                                                                               \
   template cudaError_t add<T>(const T*, const T*, T*, std::int64_t, bool, cudaStream_t);                            \
   template cudaError_t scale_shift<T>(const T*, T, T, T*, std::int64_t, cudaStream_t);                             \
+  template cudaError_t gelu_forward<T>(const T*, T*, std::int64_t, cudaStream_t);                                   \
+  template cudaError_t gelu_backward<T>(const T*, const T*, T*, std::int64_t, cudaStream_t);                        \
   template cudaError_t multiply<T>(const T*, const T*, T*, std::int64_t, cudaStream_t);                             \
   template cudaError_t dropout_apply<T>(const std::uint8_t*, T, const T*, T*, T*, std::int64_t, cudaStream_t);      \
   template cudaError_t pad_planes<T>(const T*, T*, const PlanePadding&, T, cudaStream_t);                           \

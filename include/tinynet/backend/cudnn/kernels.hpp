@@ -33,6 +33,14 @@ cudaError_t add(const T* a, const T* b, T* y, std::int64_t n, bool relu, cudaStr
 template <class T>
 cudaError_t scale_shift(const T* x, T scale, T offset, T* y, std::int64_t n, cudaStream_t stream);
 
+// ensures: y = x * Phi(x) = x/2 * (1 + erf(x / sqrt(2))) (n elements; GELU).
+template <class T>
+cudaError_t gelu_forward(const T* x, T* y, std::int64_t n, cudaStream_t stream);
+
+// ensures: dx = dy * (Phi(x) + x * exp(-x^2/2) / sqrt(2 pi)) (n elements; GELU's gradient).
+template <class T>
+cudaError_t gelu_backward(const T* x, const T* dy, T* dx, std::int64_t n, cudaStream_t stream);
+
 // ensures: y = a * b elementwise (n elements).
 template <class T>
 cudaError_t multiply(const T* a, const T* b, T* y, std::int64_t n, cudaStream_t stream);
