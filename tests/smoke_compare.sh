@@ -38,5 +38,6 @@ python_png="$work/report/mistakes_scratch_cnn.png"
 "$compare" --quick --data "$work/inputs" --out "$work/q" --skip-resnet50 --scratch-epochs 1 --batch 25 --workers 1 \
   > "$work/quick.log"
 [ -s "$work/q-quick/report.md" ] || { echo "--quick did not write to <out>-quick"; exit 1; }
+grep -q "A quick look (--quick), not the study" "$work/q-quick/report.md" || { echo "--quick report does not say so"; exit 1; }
 [ ! -e "$work/q" ] || { echo "--quick wrote into the full job's folder"; exit 1; }
 echo "smoke run of cifar_compare: report complete, rerun reused the runs, predict and evaluate work"

@@ -250,6 +250,20 @@ TEST_CASE("augment: pad-and-crop shifts with zero fill whatever the fill mode", 
   for (int k = 0; k < 5; ++k) CHECK((seen_rows[k] > 40 && seen_cols[k] > 40));
 }
 
+TEST_CASE("augment: crop_reflect pads the crops by reflection, as PyTorch's 'reflect' (cb|abcd|cb)", "[augment]") {
+  AugmentOptions o;
+  o.crop_padding = 2;
+  o.crop_reflect = true;
+  const Augmenter aug(o);
+  AugmentTransform t;
+  t.crop_rows = 1;
+  t.crop_cols = -2;
+  // out(r, c) = in(m(r - 1), m(c + 2)), m reflecting without repeating the edge: rows read
+  // 1, 0, 1, 2 and columns 2, 3, 4, 3, 2; in = 1..20 as 4x5.
+  CHECK(transformed(aug, t, counting_image(4, 5), 4, 5) ==
+        std::vector<float>{8, 9, 10, 9, 8, 3, 4, 5, 4, 3, 8, 9, 10, 9, 8, 13, 14, 15, 14, 13});
+}
+
 TEST_CASE("augment: cutout zeroes one square in every channel, clipped at the border", "[augment]") {
   AugmentOptions o;
   o.cutout_size = 2;

@@ -28,15 +28,16 @@ using tinynet_test::TempDir;
 namespace {
 
 // ensures: one of the models the export covers, unbuilt: "notebook" (the notebook CNN),
-// "whitened" (the fast recipe's net, narrower), "resnet50" (ResNet50 with a small head, as the
+// "whitened" / "whitened_relu" (the fast recipe's net, narrower, with GELU / ReLU), "resnet50" (ResNet50 with a small head, as the
 // fine-tuning recipe builds it) or "composites" (Residual, 'same' max pooling, ZeroPadding2D,
 // global pooling, Rescaling with an offset).
 template <class T>
 std::unique_ptr<Sequential<T>> make_model(const std::string& which) {
   if (which == "notebook") return make_notebook_cnn<T>(10, 3);
-  if (which == "whitened") {
+  if (which == "whitened" || which == "whitened_relu") {
     WhitenedCnnOptions o;
     o.widths = {16, 32, 32};
+    if (which == "whitened_relu") o.activation = Activation::relu;
     return make_whitened_cnn<T>(o);
   }
   auto net = std::make_unique<Sequential<T>>(which);
@@ -145,8 +146,8 @@ void require_round_trip(const std::string& which, const Shape& sample) {
   }
 }
 
-onnx::ModelProto exported_whitened_cnn() {
-  auto model = make_model<float>("whitened");
+onnx::ModelProto exported_whitened_cnn(const std::string& which = "whitened_relu") {
+  auto model = make_model<float>(which);
   prepare(*model, Shape{3, 32, 32});
   return to_onnx(*model);
 }
@@ -188,9 +189,53 @@ TEST_CASE("ONNX round trip: the notebook CNN", "[onnx]") {
   require_round_trip<double>("notebook", Shape{3, 31, 29});
 }
 
-TEST_CASE("ONNX round trip: the whitened CNN (fast recipe)", "[onnx]") {
+TEST_CASE("ONNX round trip: the whitened CNN (fast recipe), with GELU and with ReLU", "[onnx]") {
   require_round_trip<float>("whitened", Shape{3, 32, 32});
   require_round_trip<double>("whitened", Shape{3, 33, 35});
+  require_round_trip<float>("whitened_relu", Shape{3, 32, 32});
+}
+
+TEST_CASE("ONNX import: GELU's erf form in its variants, and near misses", "[onnx][gelu]") {
+  const onnx::ModelProto exported = exported_whitened_cnn("whitened");
+  auto gelus = [](const OnnxImport<float>& imported) {
+    int n = 0;
+    for (std::size_t i = 0; i < imported.model->size(); ++i) n += imported.model->layer(i).type() == "GELU";
+    return n;
+  };
+  TempDir dir("onnx_gelu");
+  const std::string path = dir.file("gelu.onnx");
+  auto import = [&](const onnx::ModelProto& m) {
+    std::ofstream(path, std::ios::binary) << m.SerializeAsString();
+    return load_onnx<float>(path);
+  };
+  CHECK(gelus(import(exported)) == 7);  // after the stem and each of the six BatchNorms
+
+  // Mul by 1/sqrt(2) in place of Div by sqrt(2), and every commutative operand order swapped.
+  onnx::ModelProto m = exported;
+  onnx::NodeProto& scale = node_named(m, "gelu/scale");
+  scale.set_op_type("Mul");
+  for (auto& init : *m.mutable_graph()->mutable_initializer())
+    if (init.name() == "gelu/sqrt2") {
+      const double inverse = std::sqrt(0.5);
+      fill_onnx_tensor<float>(init, "gelu/sqrt2", {}, &inverse);
+    }
+  for (const char* name : {"gelu/plus_one", "gelu/times_x", "gelu"}) {
+    onnx::NodeProto& n = node_named(m, name);
+    const std::string first = n.input(0);
+    n.set_input(0, n.input(1));
+    n.set_input(1, first);
+  }
+  CHECK(gelus(import(m)) == 7);
+
+  // Add 2 where GELU adds 1: not GELU; the fork it leaves is named.
+  m = exported;
+  for (auto& init : *m.mutable_graph()->mutable_initializer())
+    if (init.name() == "gelu/one") {
+      const double two = 2;
+      fill_onnx_tensor<float>(init, "gelu/one", {}, &two);
+    }
+  CHECK_THAT(import_error(m), Catch::Contains("the two paths from tensor 'whitening'") &&
+                                  Catch::Contains("GELU's exact erf form"));
 }
 
 TEST_CASE("ONNX round trip: ResNet50 with its head (Bottleneck blocks)", "[onnx]") {

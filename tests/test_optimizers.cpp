@@ -403,6 +403,40 @@ TEST_CASE("Lookahead: every k steps slow += (1 - d)(p - slow), p = slow; the las
   CHECK(sgd.inner().iterations() == 5);
 }
 
+TEST_CASE("Lookahead as airbench94: a slow copy from epoch start_epoch, weights reset to it after each epoch",
+          "[optim][lookahead]") {
+  // SGD lr 0.1, gradient 1; every 2 steps, decay 0.5, power 1, 4 epochs of 3 steps, from epoch 1.
+  LookaheadOptions options{2, 0.5, 1, 12};
+  options.steps_per_epoch = 3;
+  options.start_epoch = 1;
+  options.reset_each_epoch = true;
+  Lookahead<double> sgd(std::make_unique<SGD<double>>(SgdOptions{0.1}), options);
+  Tensor<double> p(Shape{1}, {1.0}), g(Shape{1}, {1.0});
+  double fast = 1.0, slow = 0;
+  bool started = false;
+  for (int t = 1; t <= 12; ++t) {
+    if (t == 4) {  // the first step of epoch 1: the copy is taken before it
+      slow = fast;
+      started = true;
+    }
+    sgd.step(p, g, Ranges{{0, 1}});
+    fast -= 0.1;
+    if (started && t % 2 == 0) {
+      slow += (1 - 0.5 * t / 12.0) * (fast - slow);
+      fast = slow;
+    }
+    if (started && t % 3 == 0) fast = slow;  // an epoch's end: back to the average
+    INFO("step " << t);
+    CHECK(p[0] == exactly(fast));
+    CHECK(sgd.state()[0].second->empty() == !started);
+  }
+  CHECK(p[0] == exactly(slow));  // the run ends on the average
+  LookaheadOptions no_epochs{2, 0.5, 1, 12};
+  no_epochs.reset_each_epoch = true;
+  CHECK_THROWS_WITH(Lookahead<double>(std::make_unique<SGD<double>>(SgdOptions{0.1}), no_epochs),
+                    Catch::Contains("steps_per_epoch"));
+}
+
 TEST_CASE("Lookahead with momentum resumes exactly from its saved slow copy", "[optim][lookahead][checkpoint]") {
   const Tensor<double> target = random_tensor(Shape{5}, 31), start = random_tensor(Shape{5}, 32);
   const auto make = [] {

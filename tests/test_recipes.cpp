@@ -2,7 +2,10 @@
 // its recipe again (examples/common/saved_run.hpp).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <utility>
+#include <vector>
 
 #include "common/recipes.hpp"
 #include "common/saved_run.hpp"
@@ -66,6 +69,14 @@ TEST_CASE("Scratch fast recipe: the whitened CNN, its stem whitened from the tra
   CHECK(job.tta.flip);
   CHECK(job.tta.translate == 1);
   CHECK(job.epochs == 15);
+  // the steps towards airbench94, all on by default
+  CHECK(job.recipe_fixes.size() == fast_recipe_fix_table().size());
+  CHECK(job.drop_last);
+  CHECK(job.augment.crop_reflect);
+  CHECK(job.lookahead->start_epoch == 3);
+  CHECK(job.lookahead->reset_each_epoch);
+  CHECK(job.tta.average_logits);
+  CHECK(job.first_phase_epochs == 3);
   CHECK(job.validation_fraction == 0);  // all 50,000 training images
   CHECK(job.preprocessing.kind == Preprocessing::Kind::standardize);
   auto schedule = job.make_schedule(job);
@@ -81,8 +92,92 @@ TEST_CASE("Scratch fast recipe: the whitened CNN, its stem whitened from the tra
   const Tensor<float> expected = patch_whitening_kernel(images, whitening_patch, 5e-4);
   const Tensor<float> stem = static_cast<Conv2D<float>&>(net->layer("whitening")).kernel();
   for (std::int64_t i = 0; i < expected.numel(); ++i) CHECK(stem[i] == expected[i]);
+  // GELU after the stem and each BatchNorm; the stem's bias alone learns in the first phase.
+  int gelus = 0;
+  for (std::size_t i = 0; i < net->size(); ++i) gelus += net->layer(i).type() == "GELU";
+  CHECK(gelus == 7);
+  CHECK_FALSE(net->layer("whitening").trainable());
+  job.set_phase(*net, true);
+  std::vector<std::pair<std::int64_t, std::int64_t>> ranges;
+  net->layer("whitening").collect_trainable_ranges(0, ranges);
+  REQUIRE(ranges.size() == 1);
+  CHECK(ranges[0] == std::make_pair(std::int64_t(24 * 12), std::int64_t(24)));  // the bias, after the kernel
+  job.set_phase(*net, false);
+  CHECK_FALSE(net->layer("whitening").trainable());
   // A saved run has no training images: no stem initialisation (its checkpoint has it).
   CHECK_FALSE(scratch_recipe("fast", ImageDataset{}).initialize_weights);
+}
+
+TEST_CASE("Fast recipe: its stem whitens 5,000 images spread over a class-ordered training set", "[recipes]") {
+  ImageDataset train;  // 10,000 images of 2x2 pixels, stored class by class as image folders are
+  train.class_names = {"a", "b"};
+  train.images = Tensor<std::uint8_t>(Shape{10000, 3, 2, 2});
+  Rng rng(5);
+  for (auto& v : train.images) v = static_cast<std::uint8_t>(rng.below(128));
+  train.labels.assign(10000, 0);
+  for (std::int64_t i = 5000; i < 10000; ++i) {
+    train.labels[static_cast<std::size_t>(i)] = 1;
+    for (std::int64_t k = 0; k < 12; ++k) train.images[i * 12 + k] = static_cast<std::uint8_t>(255 - (k % 5) * 20);
+  }
+  auto stem_of = [&](const FastRecipeFixes& fixes) {  // the kernel the recipe puts into a stem
+    CifarJob job = scratch_recipe("fast", train, fixes);
+    Sequential<float> net("stem_only");
+    net.add<Conv2D<float>>(24, 2, 1, Padding::valid).set_name("whitening");
+    net.setup(Shape{3, 2, 2}, 1);
+    job.initialize_weights(net);
+    return static_cast<Conv2D<float>&>(net.layer("whitening")).kernel().clone();
+  };
+  auto whitening_of = [&](std::int64_t first, std::int64_t step) {
+    std::vector<std::int64_t> sample;
+    for (std::int64_t i = 0; i < 5000; ++i) sample.push_back(first + i * step);
+    Tensor<float> images;
+    preprocess_batch(train.images, sample, Preprocessing::standardize(compute_channel_stats(train)), images);
+    return patch_whitening_kernel(images, whitening_patch, 5e-4);
+  };
+  const Tensor<float> spread = stem_of(FastRecipeFixes{}), first = stem_of(fast_recipe_fixes_without("whitening-sample"));
+  const Tensor<float> every_second = whitening_of(0, 2), first_class = whitening_of(0, 1);
+  for (std::int64_t i = 0; i < spread.numel(); ++i) {
+    CHECK(spread[i] == every_second[i]);
+    CHECK(first[i] == first_class[i]);
+  }
+  double difference = 0;
+  for (std::int64_t i = 0; i < spread.numel(); ++i) difference = std::max<double>(difference, std::abs(spread[i] - first[i]));
+  CHECK(difference > 0.1);
+}
+
+TEST_CASE("Fast recipe fixes: switched off by name, recorded by runs, rebuilt by saved runs", "[recipes]") {
+  const FastRecipeFixes some = fast_recipe_fixes_without("gelu,drop-last");
+  CHECK_FALSE(some.gelu);
+  CHECK_FALSE(some.drop_last);
+  CHECK(some.reflect_crops);
+  CHECK(fast_recipe_fix_names(some).size() == fast_recipe_fix_table().size() - 2);
+  CHECK(fast_recipe_fix_names(fast_recipe_fixes_from_names(fast_recipe_fix_names(some))) == fast_recipe_fix_names(some));
+  CHECK_THROWS_WITH(fast_recipe_fixes_without("gelu,relu"),
+                    Catch::Contains("unknown fast-recipe fix 'relu'") && Catch::Contains("whitening-sample"));
+  const CifarJob relu_job = scratch_recipe("fast", ImageDataset{}, some);
+  CHECK_FALSE(relu_job.drop_last);
+  auto has_gelu = [](const CifarJob& job) {
+    auto net = job.build(job);
+    for (std::size_t i = 0; i < net->size(); ++i)
+      if (net->layer(i).type() == "GELU") return true;
+    return false;
+  };
+  CHECK_FALSE(has_gelu(relu_job));
+  // A saved fast run rebuilds with the fixes it recorded; one from before them had none (ReLU).
+  CifarJobResult run;
+  run.name = "fast_cnn";
+  run.recipe = "fast";
+  run.recipe_fixes = fast_recipe_fix_names(FastRecipeFixes{});
+  run.class_names = {"a"};
+  run.test.confusion = ConfusionMatrix(1);
+  nlohmann::json j = nlohmann::json::parse(to_json(run).dump());
+  CHECK(has_gelu(recipe_for_run(run_result_from_json(j, "new.json"))));
+  CHECK(recipe_for_run(run_result_from_json(j, "new.json")).tta.average_logits);
+  j.erase("recipe_fixes");
+  const CifarJob old = recipe_for_run(run_result_from_json(j, "old.json"));
+  CHECK_FALSE(has_gelu(old));
+  CHECK_FALSE(old.tta.average_logits);
+  CHECK_FALSE(old.augment.crop_reflect);
 }
 
 TEST_CASE("A run result reads back from its JSON; a saved ResNet50 run gets the recipe it names", "[recipes]") {

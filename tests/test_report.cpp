@@ -454,11 +454,14 @@ struct ReportDir {
 }  // namespace
 
 TEST_CASE("the comparison report folder: files, table, observations, figures", "[report]") {
-  const std::vector<ModelRun> runs{
+  std::vector<ModelRun> runs{
       fake_run("scratch-cnn", 0.789, 5, 0.92, 0.80, {70, 85, 60, 55, 75, 65, 85, 80, 90, 85}),
       fake_run("resnet50", 0.931, 4, 0.95, 0.94, {95, 97, 90, 85, 92, 88, 96, 95, 97, 96})};
+  runs[0].best_epoch = 4;  // a best-validation checkpoint for one run only
+  runs[0].best_validation_accuracy = 0.81;
+  runs[0].best_test_accuracy = 0.801;
   ReportDir dir;
-  write_comparison_report(runs, dir.path.string());
+  write_comparison_report(runs, dir.path.string(), "A quick look: fewer images and epochs.");
 
   for (const std::string file :
        {"report.md", "report.html", "accuracy.svg", "loss.svg", "per_class.svg", "confusion_scratch-cnn.svg",
@@ -499,14 +502,15 @@ TEST_CASE("the comparison report folder: files, table, observations, figures", "
   INFO(md);
   CHECK(contains(md, "# Model comparison: scratch-cnn vs resnet50\n"));
   CHECK(contains(md,
-                 "| Model | Approach | Architecture | Parameters | Test accuracy | Test loss | Training time | "
-                 "Images/s | Device |\n"));
+                 "| Model | Approach | Architecture | Parameters | Test accuracy | Test loss | Best-validation checkpoint | "
+                 "Training time | Images/s | Device |\n"));
   CHECK(contains(md,
                  "| scratch-cnn | trained from scratch | 3x(Conv-Conv-Pool) + Dense (input \\[3,32,32\\]) | 1,250,858 | 78.90% | "
-                 "0.6123 | 16 min 10 s | 1234.5 | cpu (16 threads) |\n"));
+                 "0.6123 | 80.10% (epoch 4) | 16 min 10 s | 1234.5 | cpu (16 threads) |\n"));
   CHECK(contains(md,
                  "| resnet50 | fine-tuned from ImageNet | ResNet50 + GAP + Dense(10) (input \\[3,32,32\\]) | 23,608,202 | 93.10% | "
-                 "0.6123 | 48 min 30 s | 412.5 | cpu (16 threads) |\n"));
+                 "0.6123 | - | 48 min 30 s | 412.5 | cpu (16 threads) |\n"));
+  CHECK(contains(md, "\nA quick look: fewer images and epochs.\n"));
   CHECK(contains(md,
                  "- resnet50 reaches 93.10% test accuracy, 14.20 points above scratch-cnn (78.90%), with 3.00x "
                  "its training time (48 min 30 s vs 16 min 10 s).\n"));

@@ -145,19 +145,24 @@ TEST_CASE("The whitened CNN: shapes, size, a frozen stem, and gradients", "[sequ
     CHECK(multipliers[i].decay_mult == 1.0 / 64);
   }
 
-  WhitenedCnnOptions small;
-  small.widths = {2, 3, 2};
-  small.classes = 3;
-  auto tiny = make_whitened_cnn<double>(small);
-  tiny->setup(Shape{3, 32, 32}, 1);
-  // Identity filters pass the ReLUs' exact zeros on to the max pools, whose ties are kinks
-  // for central differences: jitter every kernel a little before checking.
-  Rng rng(8);
-  for (const auto& e : tiny->parameters().entries())
-    if (e.name.find("kernel") != std::string::npos)
-      for (std::int64_t i = 0; i < e.shape.numel(); ++i) tiny->parameters().values()[e.offset + i] += rng.uniform(-0.1, 0.1);
-  tiny->set_training(true);
-  tinynet_test::require_gradients_match(*tiny, tinynet_test::random_tensor(Shape{2, 3, 32, 32}, 7), 1e-5);
+  for (Activation activation : {Activation::gelu, Activation::relu}) {
+    INFO("activation " << (activation == Activation::gelu ? "GELU" : "ReLU"));
+    WhitenedCnnOptions small;
+    small.widths = {2, 3, 2};
+    small.classes = 3;
+    small.activation = activation;
+    auto tiny = make_whitened_cnn<double>(small);
+    tiny->setup(Shape{3, 32, 32}, 1);
+    // Identity filters pass the ReLUs' exact zeros on to the max pools, whose ties are kinks
+    // for central differences: jitter every kernel a little before checking.
+    Rng rng(8);
+    for (const auto& e : tiny->parameters().entries())
+      if (e.name.find("kernel") != std::string::npos)
+        for (std::int64_t i = 0; i < e.shape.numel(); ++i)
+          tiny->parameters().values()[e.offset + i] += rng.uniform(-0.1, 0.1);
+    tiny->set_training(true);
+    tinynet_test::require_gradients_match(*tiny, tinynet_test::random_tensor(Shape{2, 3, 32, 32}, 7), 1e-5);
+  }
   CHECK_THROWS_WITH(make_whitened_cnn<float>(WhitenedCnnOptions{{64, 0, 256}}), Catch::Contains("widths"));
   WhitenedCnnOptions no_bias_rate;
   no_bias_rate.bn_bias_lr_mult = 0;

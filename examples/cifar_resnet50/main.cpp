@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
     limit_dataset(data, flags.limit);
     CifarJob job = resnet50_recipe(settings);
     apply_common_flags(flags, job);
-    if (freeze_base) job.frozen_epochs = job.epochs;
+    if (freeze_base) job.first_phase_epochs = job.epochs;
     run_cifar_job(job, data);
     return 0;
   } catch (const std::exception& e) {

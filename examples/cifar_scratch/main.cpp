@@ -18,12 +18,18 @@ int main(int argc, char** argv) {
                  "notebook (the Keras notebook's CNN and settings) or fast (whitened CNN after airbench94, one-cycle SGD)")
       ->check(CLI::IsMember({"notebook", "fast"}))
       ->capture_default_str();
+  std::string fast_without;
+  app.add_option("--fast-without", fast_without,
+                 "fast recipe: comma-separated steps towards airbench94 to leave out, to measure them (whitening-sample, "
+                 "gelu, reflect-crops, whitening-bias, torch-init, linear-schedule, lookahead-epochs, tta-logits, "
+                 "drop-last)");
   parse_or_exit(app, argc, argv);
   try {
     start_job(flags, "cifar_scratch");
     auto data = load_cifar_or_exit("cifar_scratch", flags.data);
     limit_dataset(data, flags.limit);
-    CifarJob job = scratch_recipe(recipe, data.train);
+    check(fast_without.empty() || recipe == "fast", "--fast-without applies to --recipe fast only");
+    CifarJob job = scratch_recipe(recipe, data.train, fast_recipe_fixes_without(fast_without));
     apply_common_flags(flags, job);
     run_cifar_job(job, data);
     return 0;

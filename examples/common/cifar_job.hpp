@@ -2,10 +2,12 @@
 //
 // run_cifar_job() splits off a seeded validation set, builds the model (or resumes it
 // from <out>/checkpoint.tnck), trains with augmentation on worker threads, evaluates
-// on the test set and writes into <out>: history.csv/json, checkpoint.tnck (resumable),
+// on the test set (the final weights, and the best-validation checkpoint when there is a
+// validation set) and writes into <out>: history.csv/json, checkpoint.tnck (resumable),
 // best.tnck (best validation accuracy), model.tnck (final weights), metrics.json.
 #pragma once
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <iostream>
@@ -48,16 +50,20 @@ struct CifarJob {
   AugmentOptions augment;
   TestTimeAugmentation tta;  // test-time views (mirror, shifts) whose predictions are averaged
   double label_smoothing = 0;
+  bool drop_last = false;    // drop the last partial training batch of each epoch
   std::optional<LookaheadOptions> lookahead;  // slow-weight averaging (total_steps: set by the run)
   // Factories; they read the job's final settings (seed, epochs, learning_rate).
   std::function<std::unique_ptr<Sequential<float>>(const CifarJob&)> build;  // unbuilt model
   std::function<void(Sequential<float>&)> initialize_weights;  // optional: pretrained weights (fresh runs)
   std::function<std::unique_ptr<Optimizer<float>>(const CifarJob&)> make_optimizer;
   std::function<std::unique_ptr<LrSchedule>(const CifarJob&)> make_schedule;
-  // Optional two-phase fine-tuning: for the first `frozen_epochs` epochs freeze_base(model,
-  // true) freezes the pretrained part, then freeze_base(model, false) releases it.
-  int frozen_epochs = 0;
-  std::function<void(Sequential<float>&, bool)> freeze_base;
+  // Optional first phase: for the first `first_phase_epochs` epochs set_phase(model, true)
+  // (e.g. the pretrained base frozen, or the whitening bias learning), then set_phase(model,
+  // false); first_phase_note says what the phase does in the log.
+  int first_phase_epochs = 0;
+  std::function<void(Sequential<float>&, bool first_phase)> set_phase;
+  std::string first_phase_note;
+  std::vector<std::string> recipe_fixes;  // the fast recipe's fixes in use (recipes.hpp), recorded in metrics.json
   Device device = Device::cpu;
   // Data-parallel training (docs/distributed.md): the job's ranks (null: one process) and how
   // they synchronise. batch_size stays the global batch; rank 0 alone prints and writes files.
@@ -79,6 +85,30 @@ inline BatchFormat job_format(const CifarJob& job) {
   f.convert = make_image_converter(job.preprocessing);
   f.resize_height = f.resize_width = job.input_size;
   return f;
+}
+
+// requires: r.history complete; `test_accuracy` evaluates the model on the test set (on every
+// rank, as Trainer::evaluate does). ensures: when rank 0 holds the best-validation checkpoint
+// `path` (runs with a validation set), the model holds its weights (on every rank) and
+// r.best_epoch / best_validation_accuracy / best_test_accuracy are set; otherwise r.best_epoch stays 0.
+template <class Evaluate>
+void evaluate_best_checkpoint(const std::string& path, Communicator& ranks, Sequential<float>& model,
+                              DataParallel<float>* data_parallel, Evaluate&& test_accuracy, CifarJobResult& r) {
+  float found = ranks.rank() == 0 && std::filesystem::exists(path) ? 1.0f : 0.0f;
+  if (ranks.size() > 1) ranks.broadcast(&found, 1, 0);
+  if (found == 0 || r.history.epochs.empty()) return;
+  if (ranks.rank() == 0) {  // checkpoints load into host models
+    const Device device = model.device();
+    if (device != Device::cpu) model.to(Device::cpu);
+    load_checkpoint<float>(path, model, nullptr);
+    if (device != Device::cpu) model.to(device);
+  }
+  if (data_parallel) data_parallel->broadcast_parameters();
+  const auto best = std::max_element(r.history.epochs.begin(), r.history.epochs.end(),
+                                     [](const EpochRecord& a, const EpochRecord& b) { return a.val_accuracy < b.val_accuracy; });
+  r.best_epoch = best->epoch;
+  r.best_validation_accuracy = best->val_accuracy;
+  r.best_test_accuracy = test_accuracy();
 }
 
 // requires: data.train / data.test non-empty with the same classes.
@@ -105,6 +135,7 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& d
   loader_options.seed = job.seed;
   loader_options.workers = job.workers;
   loader_options.augment = job.augment;
+  loader_options.drop_last = job.drop_last;
   loader_options.format = format;
   loader_options.shard = ranks.rank();
   loader_options.shards = ranks.size();
@@ -112,6 +143,7 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& d
   std::unique_ptr<Optimizer<float>> optimizer = job.make_optimizer(job);
   if (job.lookahead) {
     LookaheadOptions lookahead = *job.lookahead;
+    lookahead.steps_per_epoch = loader.batches_per_epoch();
     lookahead.total_steps = loader.batches_per_epoch() * job.epochs;
     optimizer = std::make_unique<Lookahead<float>>(std::move(optimizer), lookahead);
   }
@@ -144,6 +176,7 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& d
   r.name = job.name;
   r.approach = job.approach;
   r.recipe = job.recipe;
+  r.recipe_fixes = job.recipe_fixes;
   r.architecture = model->name();
   r.device = job.device == Device::cpu ? "cpu (" + std::to_string(num_threads()) + " threads)" : "cuda";
   if (ranks.size() > 1) r.device = std::to_string(ranks.size()) + " ranks x " + r.device;
@@ -160,16 +193,17 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& d
     data_parallel = std::make_unique<DataParallel<float>>(gradients, *model, job.parallel, &ranks);
     trainer.set_data_parallel(data_parallel.get());
   }
-  if (job.frozen_epochs > 0 && fit.first_epoch < job.frozen_epochs) {
-    check(static_cast<bool>(job.freeze_base), job.name, ": frozen_epochs set without a freeze_base function");
-    FitOptions head = fit;
-    head.epochs = std::min(job.frozen_epochs, job.epochs);
-    job.freeze_base(*model, true);
-    log << job.name << ": epochs 1-" << head.epochs << " train the head only (pretrained base frozen)" << std::endl;
-    fit.history = trainer.fit(loader, validation, head);
-    fit.first_epoch = head.epochs;
+  if (job.first_phase_epochs > 0 && fit.first_epoch < job.first_phase_epochs) {
+    check(static_cast<bool>(job.set_phase), job.name, ": first_phase_epochs set without a set_phase function");
+    FitOptions first = fit;
+    first.epochs = std::min(job.first_phase_epochs, job.epochs);
+    job.set_phase(*model, true);
+    log << job.name << ": epochs " << fit.first_epoch + 1 << "-" << first.epochs << " " << job.first_phase_note
+        << std::endl;
+    fit.history = trainer.fit(loader, validation, first);
+    fit.first_epoch = first.epochs;
   }
-  if (job.freeze_base) job.freeze_base(*model, false);
+  if (job.set_phase) job.set_phase(*model, false);
   r.history = trainer.fit(loader, validation, fit);
   for (const auto& e : r.history.epochs) r.train_seconds += e.seconds;
   double training_seconds = 0;  // without validation: images / (images per second)
@@ -179,12 +213,18 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& d
 
   if (leader) save_checkpoint<float>(job.out_dir + "/model.tnck", *model, nullptr, {});
   r.test = trainer.evaluate(data.test, format, 256, true, job.tta);  // each rank its share, results reduced
+  evaluate_best_checkpoint(fit.best_model_path, ranks, *model, data_parallel.get(), [&] {
+    return trainer.evaluate(data.test, format, 256, false, job.tta).accuracy;
+  }, r);
   if (!leader) return r;
   write_run_result(job.out_dir + "/metrics.json", r);
   r.test.confusion.write_csv(job.out_dir + "/confusion.csv", data.test.class_names);
   std::printf("%s: test loss %.4f, %.0f s training, %.0f images/s\n", job.name.c_str(), r.test.loss, r.train_seconds,
               r.images_per_second);
   std::printf("Test accuracy: %.2f%%\n", 100.0 * r.test.accuracy);
+  if (r.best_epoch > 0)
+    std::printf("%s: the best-validation checkpoint (epoch %d, validation %.2f%%) scores %.2f%% on the test set\n",
+                job.name.c_str(), r.best_epoch, 100 * r.best_validation_accuracy, 100 * r.best_test_accuracy);
   return r;
 }
 

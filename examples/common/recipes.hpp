@@ -2,23 +2,26 @@
 //
 // notebook: the reference Keras notebook: its CNN, Adam 1e-3, batch 64, 15 epochs,
 //           ImageDataGenerator(rotation 15, shifts 0.1, horizontal flip), [0,1] inputs.
-// fast:     tinynet's own, after Keller Jordan's airbench94: the whitened CNN (a frozen
-//           patch-whitening stem computed from the training images, identity-initialised
-//           convolutions, BatchNorm biases at 64x the rate, logits scaled by 1/9), 15 epochs
-//           of SGD Nesterov (momentum 0.85, batch 1024, decoupled decay 0.0089) with a
-//           one-cycle rate peaking at 1.5 and Lookahead averaging, label smoothing 0.2, pad-2
-//           random crop + alternating flips, per-channel standardisation, all 50,000 training
-//           images (no validation split), six-view test-time augmentation (flip, one-pixel shifts).
+// fast:     tinynet's own, after Keller Jordan's airbench94: the whitened CNN with GELU (a
+//           patch-whitening stem computed from 5,000 training images, frozen but for its bias
+//           in the first 3 epochs, identity-initialised convolutions, PyTorch's default init
+//           elsewhere, BatchNorm biases at 64x the rate, logits scaled by 1/9), 15 epochs of
+//           SGD Nesterov (momentum 0.85, batch 1024, last partial batch dropped, decoupled decay
+//           0.0089) with a linear one-cycle rate peaking at 1.5 and Lookahead averaging from
+//           epoch 3, label smoothing 0.2, random crops of reflection-padded (2 px) images +
+//           alternating flips, per-channel standardisation, all 50,000 training images (no
+//           validation split), six-view test-time augmentation (flip, one-pixel shifts; logits
+//           averaged). FastRecipeFixes switches off each step taken towards airbench94.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <memory>
-#include <numeric>
 #include <string>
 #include <vector>
 
 #include "common/cifar_job.hpp"
+#include "common/fast_recipe_fixes.hpp"
 #include "tinynet/data/normalize.hpp"
 #include "tinynet/data/patch_whitening.hpp"
 #include "tinynet/layers/dropout.hpp"
@@ -57,8 +60,10 @@ inline void use_one_cycle_nesterov(CifarJob& job) {
 }
 
 // requires: recipe "notebook" or "fast"; `train` the training set (the fast recipe
-// standardises with its statistics). ensures: the job with the recipe's defaults.
-inline CifarJob scratch_recipe(const std::string& recipe, const ImageDataset& train) {
+// standardises with its statistics and whitens with a sample of it); `fixes` the fast
+// recipe's switches. ensures: the job with the recipe's defaults.
+inline CifarJob scratch_recipe(const std::string& recipe, const ImageDataset& train,
+                               const FastRecipeFixes& fixes = {}) {
   CifarJob job;
   job.recipe = recipe;
   job.name = "scratch_cnn";
@@ -80,31 +85,49 @@ inline CifarJob scratch_recipe(const std::string& recipe, const ImageDataset& tr
   check(recipe == "fast", "unknown recipe '", recipe, "' (use notebook or fast)");
   job.name = "fast_cnn";
   job.approach = "Whitened CNN from scratch (fast recipe)";
+  job.recipe_fixes = fast_recipe_fix_names(fixes);
   job.epochs = 15;  // about 3.3 minutes each on 2 cores
   job.batch_size = 1024;
+  job.drop_last = fixes.drop_last;
   job.augment.horizontal_flip = true;
   job.augment.alternate_flips = true;  // each image mirrored in every other epoch
   job.augment.crop_padding = 2;
+  job.augment.crop_reflect = fixes.reflect_crops;
   job.label_smoothing = 0.2;
   job.lookahead = LookaheadOptions{};  // airbench's: every 5 steps, slow share 0.95^5 (t/T)^3
+  if (fixes.lookahead_epochs) {
+    job.lookahead->start_epoch = 3;
+    job.lookahead->reset_each_epoch = true;
+  }
   job.validation_fraction = 0;  // trains on all 50,000 images, as airbench does (--validation 0.1 holds some out)
   job.tta.flip = true;  // and the views shifted by one pixel each way (airbench's level 2)
   job.tta.translate = 1;
+  job.tta.average_logits = fixes.tta_logits;
   // Standardised with the training set's channel statistics (a saved run restores its own).
   if (train.size() > 0) job.preprocessing = Preprocessing::standardize(compute_channel_stats(train));
   job.learning_rate = 1.5;  // the peak: airbench's 11.5 per 1024 summed examples, as a mean-loss rate
-  job.build = [](const CifarJob&) { return make_whitened_cnn<float>(); };
+  WhitenedCnnOptions model;
+  model.activation = fixes.gelu ? Activation::gelu : Activation::relu;
+  model.kernel_init = fixes.torch_init ? KernelInit::torch_default : KernelInit::glorot_uniform;
+  job.build = [model](const CifarJob&) { return make_whitened_cnn<float>(model); };
   if (train.size() > 0) {
-    // The stem whitens 2x2 patches of (up to) the first 5,000 training images.
-    std::vector<std::int64_t> first(static_cast<std::size_t>(std::min<std::int64_t>(5000, train.size())));
-    std::iota(first.begin(), first.end(), std::int64_t(0));
+    // The stem whitens 2x2 patches of 5,000 training images: every tenth (image folders are
+    // stored class by class, so this spreads them over the classes), or the first 5,000.
+    const std::int64_t count = std::min<std::int64_t>(5000, train.size());
+    std::vector<std::int64_t> sample(static_cast<std::size_t>(count));
+    for (std::int64_t i = 0; i < count; ++i) sample[i] = fixes.whitening_sample ? i * train.size() / count : i;
     Tensor<float> images;
-    preprocess_batch(train.images, first, job.preprocessing, images);
+    preprocess_batch(train.images, sample, job.preprocessing, images);
     const Tensor<float> kernel = patch_whitening_kernel(images, whitening_patch, 5e-4);
     job.initialize_weights = [kernel](Sequential<float>& net) {
       auto& whitening = static_cast<Conv2D<float>&>(net.layer("whitening"));
       whitening.kernel().copy_from(kernel);
     };
+  }
+  if (fixes.whitening_bias) {  // airbench trains the stem's bias for 3 epochs, then freezes it
+    job.first_phase_epochs = 3;
+    job.first_phase_note = "train the whitening layer's bias too";
+    job.set_phase = [](Sequential<float>& net, bool first_phase) { net.layer("whitening").set_trainable(first_phase); };
   }
   job.make_optimizer = [](const CifarJob& j) {
     SgdOptions o;
@@ -114,9 +137,10 @@ inline CifarJob scratch_recipe(const std::string& recipe, const ImageDataset& tr
     o.weight_decay = 0.0089;  // airbench's coupled 0.0153 per 1024, amplified by momentum, per unit rate
     return std::make_unique<SGD<float>>(o);
   };
-  // airbench: linear from 0.2x up over 23% of the steps, then down to 0.07x (here cosine phases).
-  job.make_schedule = [](const CifarJob& j) {
-    return std::make_unique<OneCycleLr>(j.learning_rate, j.epochs, 0.23, 5, 2.86);
+  // airbench: from 0.2x up to the peak over 23% of the steps, then down to 0.07x, linearly.
+  const AnnealShape shape = fixes.linear_schedule ? AnnealShape::linear : AnnealShape::cosine;
+  job.make_schedule = [shape](const CifarJob& j) {
+    return std::make_unique<OneCycleLr>(j.learning_rate, j.epochs, 0.23, 5, 2.86, shape);
   };
   return job;
 }
@@ -193,9 +217,10 @@ inline CifarJob resnet50_recipe(const ResNet50Settings& settings) {
     job.tta.flip = true;
     use_one_cycle_nesterov(job);
   }
-  job.frozen_epochs = settings.head_epochs;
+  job.first_phase_epochs = settings.head_epochs;
+  job.first_phase_note = "train the head only (pretrained base frozen)";
   const bool bn_frozen = settings.bn_frozen;
-  job.freeze_base = [bn_frozen](Sequential<float>& net, bool frozen) {
+  job.set_phase = [bn_frozen](Sequential<float>& net, bool frozen) {
     Layer<float>& base = net.layer("resnet50");
     base.set_trainable(!frozen);
     if (bn_frozen)
@@ -204,6 +229,15 @@ inline CifarJob resnet50_recipe(const ResNet50Settings& settings) {
       });
   };
   return job;
+}
+
+// requires: a ResNet50 fine-tuning job (resnet50_recipe). ensures: the job shortened for a
+// quick look: one epoch training the head alone (the base frozen) at 10x the recipe's rate,
+// then one epoch of the whole network at the recipe's rate.
+inline void make_quick_look(CifarJob& job) {
+  job.epochs = 2;
+  job.first_phase_epochs = 1;
+  job.make_schedule = [](const CifarJob& j) { return std::make_unique<StepLr>(10 * j.learning_rate, 0.1, 1); };
 }
 
 // ensures: with limit > 0, `limit` training and limit/5 test images, taken at an even

@@ -26,6 +26,7 @@ struct CifarJobResult {
   std::string name;          // e.g. "scratch_cnn"; also names the report's files
   std::string approach;      // e.g. "CNN from scratch"
   std::string recipe = "notebook";  // the recipe that set the job up
+  std::vector<std::string> recipe_fixes;  // the fast recipe's fixes it used (none: runs from before them)
   std::string architecture;  // the model's name
   std::string device;        // e.g. "cpu (16 threads)"
   Shape input_shape;         // [C, H, W] the model takes
@@ -36,6 +37,10 @@ struct CifarJobResult {
   History history;  // stored in history.csv, not in the JSON
   Evaluation test;  // accuracy, loss, confusion matrix and predictions on the test set
   double train_seconds = 0, images_per_second = 0;
+  // The best-validation checkpoint (best.tnck): its epoch (0: none, e.g. no validation set),
+  // validation accuracy and test accuracy.
+  int best_epoch = 0;
+  double best_validation_accuracy = 0, best_test_accuracy = 0;
 };
 
 // ensures: every field of `r` but the history, as a JSON object (fields in a fixed order).
@@ -48,6 +53,7 @@ inline nlohmann::ordered_json to_json(const CifarJobResult& r) {
       {"name", r.name},
       {"approach", r.approach},
       {"recipe", r.recipe},
+      {"recipe_fixes", r.recipe_fixes},
       {"architecture", r.architecture},
       {"device", r.device},
       {"parameters", r.parameters},
@@ -68,6 +74,10 @@ inline nlohmann::ordered_json to_json(const CifarJobResult& r) {
     j["channel_mean"] = r.preprocessing.stats.mean;
     j["channel_stddev"] = r.preprocessing.stats.stddev;
   }
+  if (r.best_epoch > 0)
+    j["best_checkpoint"] = {{"epoch", r.best_epoch},
+                            {"validation_accuracy", r.best_validation_accuracy},
+                            {"test_accuracy", r.best_test_accuracy}};
   return j;
 }
 
@@ -79,6 +89,7 @@ inline CifarJobResult run_result_from_json(const nlohmann::json& j, const std::s
     r.name = j.at("name").get<std::string>();
     r.approach = j.at("approach").get<std::string>();
     r.recipe = j.value("recipe", std::string("notebook"));
+    r.recipe_fixes = j.value("recipe_fixes", std::vector<std::string>{});
     r.architecture = j.at("architecture").get<std::string>();
     r.device = j.value("device", std::string());
     r.parameters = j.at("parameters").get<std::int64_t>();
@@ -97,6 +108,12 @@ inline CifarJobResult run_result_from_json(const nlohmann::json& j, const std::s
       r.preprocessing = Preprocessing::standardize(
           {j.at("channel_mean").get<std::vector<double>>(), j.at("channel_stddev").get<std::vector<double>>()});
     else check(kind == "unit", "preprocessing '", kind, "' is not caffe, standardize or unit");
+    if (j.contains("best_checkpoint")) {
+      const auto& best = j.at("best_checkpoint");
+      r.best_epoch = best.at("epoch").get<int>();
+      r.best_validation_accuracy = best.at("validation_accuracy").get<double>();
+      r.best_test_accuracy = best.at("test_accuracy").get<double>();
+    }
     const auto counts = j.at("confusion").get<std::vector<std::int64_t>>();
     const int classes = static_cast<int>(r.class_names.size());
     check(classes >= 1 && counts.size() == r.class_names.size() * r.class_names.size(), "confusion has ",

@@ -23,7 +23,7 @@ struct SavedRun {
 // ensures: true when `dir` holds a completed job (its metrics.json exists).
 inline bool is_finished_run(const std::string& dir) { return std::filesystem::exists(dir + "/metrics.json"); }
 
-// ensures: the job recipe that produced `run` (by its name, recipe and input size). Runs of
+// ensures: the job recipe that produced `run` (by its name, recipe, fixes and input size). Runs of
 // the earlier fast recipe (fast_resnet, a ResNet-9) are refused with a message: that network
 // is no longer built.
 inline CifarJob recipe_for_run(const CifarJobResult& run) {
@@ -31,7 +31,8 @@ inline CifarJob recipe_for_run(const CifarJobResult& run) {
   check(name != "fast_resnet", "run '", name,
         "' comes from the earlier fast recipe (a ResNet-9 this version no longer builds); train it again");
   if (name == "scratch_cnn" || name == "fast_cnn")
-    return scratch_recipe(name == "scratch_cnn" ? "notebook" : "fast", ImageDataset{});
+    return scratch_recipe(name == "scratch_cnn" ? "notebook" : "fast", ImageDataset{},
+                          fast_recipe_fixes_from_names(run.recipe_fixes));
   check(name == "resnet50", "unknown run '", name, "' (expected scratch_cnn, fast_cnn or resnet50)");
   ResNet50Settings settings;
   settings.recipe = run.recipe;

@@ -1,7 +1,7 @@
 // tinynet_onnx: tinynet models to ONNX files and back (docs/onnx.md).
 //
 //   tinynet_onnx export --run out/fast_cnn --to fast_cnn.onnx [--preprocessing]
-//   tinynet_onnx export --from model.tnck --model fast|notebook|resnet50 [--size N] --to m.onnx
+//   tinynet_onnx export --from model.tnck --model fast|fast_relu|notebook|resnet50 [--size N] --to m.onnx
 //   tinynet_onnx import --from model.onnx [--to model.tnck]
 // export rebuilds the architecture (from a finished run folder, or --model and --size), loads
 // the checkpoint and writes the inference graph; import reads an ONNX file into a Sequential,
@@ -29,10 +29,12 @@ struct ExportFlags {
   std::string input_name = "input", output_name = "logits";
 };
 
-// ensures: the job of architecture `model` ("notebook", "fast" or "resnet50"), as its recipe builds it.
+// ensures: the job of architecture `model` ("notebook", "fast", "fast_relu" (the fast
+// recipe's network before GELU) or "resnet50"), as its recipe builds it.
 CifarJob job_for_architecture(const std::string& model) {
   if (model == "resnet50") return resnet50_recipe(ResNet50Settings{});
-  check(model == "notebook" || model == "fast", "--model '", model, "': use notebook, fast or resnet50");
+  if (model == "fast_relu") return scratch_recipe("fast", ImageDataset{}, fast_recipe_fixes_without("gelu"));
+  check(model == "notebook" || model == "fast", "--model '", model, "': use notebook, fast, fast_relu or resnet50");
   return scratch_recipe(model, ImageDataset{});
 }
 
@@ -46,7 +48,7 @@ int run_export(const ExportFlags& flags) {
   if (!flags.run.empty()) {
     job = export_run_to_onnx(flags.run, flags.to, flags.preprocessing, options, &model);
   } else {
-    check(!flags.preprocessing || flags.model != "fast",
+    check(!flags.preprocessing || (flags.model != "fast" && flags.model != "fast_relu"),
           "export --preprocessing: the fast recipe standardises with its training set's statistics, kept in its "
           "run folder; use --run DIR");
     job = job_for_architecture(flags.model);
@@ -94,9 +96,10 @@ int main(int argc, char** argv) {
   CLI::App* exporter = app.add_subcommand("export", "write a trained tinynet model as an ONNX inference graph");
   auto* run = exporter->add_option("--run", flags.run, "a finished run folder (model.tnck, metrics.json)");
   auto* from = exporter->add_option("--from", flags.checkpoint, "a tinynet checkpoint (.tnck)")->excludes(run);
-  exporter->add_option("--model", flags.model, "the checkpoint's architecture: notebook, fast or resnet50")
+  exporter->add_option("--model", flags.model,
+                       "the checkpoint's architecture: notebook, fast, fast_relu (fast runs before GELU) or resnet50")
       ->needs(from)
-      ->check(CLI::IsMember({"notebook", "fast", "resnet50"}));
+      ->check(CLI::IsMember({"notebook", "fast", "fast_relu", "resnet50"}));
   exporter->add_option("--size", flags.size, "input height and width (default: the recipe's)")->needs(from);
   exporter->add_option("--to", flags.to, "the ONNX file to write")->required();
   exporter->add_flag("--preprocessing", flags.preprocessing,

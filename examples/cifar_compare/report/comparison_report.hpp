@@ -1,9 +1,11 @@
 // examples/cifar_compare/report/comparison_report.hpp: the report folder comparing trained models (e.g. a scratch
 // CNN and a fine-tuned ResNet50 on CIFAR-10), as the Keras notebook's closing section does.
 //
-// write_comparison_report(runs, out_dir) writes into out_dir:
-//   report.md                the comparison table (approach, architecture, parameters, test accuracy,
-//                            test loss, training time, images/s, device), observations computed from
+// write_comparison_report(runs, out_dir, note) writes into out_dir:
+//   report.md                `note` (a paragraph under the title, e.g. that this is a quick look), the
+//                            comparison table (approach, architecture, parameters, test accuracy,
+//                            test loss, the best-validation checkpoint's test accuracy, training
+//                            time, images/s, device), observations computed from
 //                            the numbers (report/observations.hpp), per-class and per-epoch tables, figures
 //   report.html              the same, self-contained: SVGs inlined, PNGs as base64 data: URIs
 //   accuracy.svg, loss.svg   train (dashed) and validation (solid) curves per epoch, all models on shared axes
@@ -115,7 +117,8 @@ inline ReportTable history_table(const History& history) {
 // requires: at least one run, each valid (validate_model_run), with distinct file stems and the same
 // class names. ensures: the files listed at the top of this header in out_dir (created if missing);
 // an Error naming the run or file at fault otherwise.
-inline void write_comparison_report(const std::vector<ModelRun>& runs, const std::string& out_dir) {
+inline void write_comparison_report(const std::vector<ModelRun>& runs, const std::string& out_dir,
+                                    const std::string& note = "") {
   check(!runs.empty(), "write_comparison_report: no model runs to report");
   std::set<std::string> stems;
   for (const auto& run : runs) {
@@ -138,14 +141,18 @@ inline void write_comparison_report(const std::vector<ModelRun>& runs, const std
   std::string title = "Model comparison:";
   for (std::size_t i = 0; i < runs.size(); ++i) title += (i ? " vs " : " ") + runs[i].name;
   ReportDocument doc(title);
+  if (!note.empty()) doc.paragraph(note);
 
-  ReportTable summary{{"Model", "Approach", "Architecture", "Parameters", "Test accuracy", "Test loss", "Training time",
-                       "Images/s", "Device"},
+  ReportTable summary{{"Model", "Approach", "Architecture", "Parameters", "Test accuracy", "Test loss",
+                       "Best-validation checkpoint", "Training time", "Images/s", "Device"},
                       {}};
   for (const auto& run : runs)
     summary.rows.push_back({run.name, run.approach, run.architecture + " (input " + run.input_shape.str() + ")",
-                            format_thousands(run.parameters),
-                            format_percent(run.test.accuracy), format_fixed(run.test.loss, 4),
+                            format_thousands(run.parameters), format_percent(run.test.accuracy),
+                            format_fixed(run.test.loss, 4),
+                            run.best_epoch > 0 ? format_percent(run.best_test_accuracy) + " (epoch " +
+                                                     std::to_string(run.best_epoch) + ")"
+                                               : "-",
                             format_duration(run.train_seconds), format_fixed(run.images_per_second, 1), run.device});
   doc.heading("Summary");
   doc.table(summary);

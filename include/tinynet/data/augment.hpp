@@ -16,7 +16,9 @@
 // of pixels (Keras draws an integer when given an int).
 // Extras, from the CIFAR ResNet recipes, applied after the flip in this order:
 //   crop_padding p: pad p zeros on every side, then crop a random HxW window
-//                   (a shift by an integer in [-p, p] per axis, filled with 0);
+//                   (a shift by an integer in [-p, p] per axis, filled with 0; with
+//                   crop_reflect, padded by reflection instead: PyTorch's 'reflect',
+//                   cb|abcd|cb, the edge not repeated);
 //   cutout_size s:  set one s x s square (all channels) to 0, its centre uniform over
 //                   the image, clipped at the borders (DeVries & Taylor 2017).
 //
@@ -54,6 +56,7 @@ struct AugmentOptions {
   FillMode fill_mode = FillMode::nearest;
   float cval = 0;                 // the fill value of FillMode::constant
   int crop_padding = 0;           // random crop after zero padding by this many pixels
+  bool crop_reflect = false;      // pad the crops by reflection (airbench), not zeros
   int cutout_size = 0;            // side of the square cut out; 0 = no cutout
 };
 
@@ -177,8 +180,17 @@ class Augmenter {
     return std::abs(v - nearest) < 1e-9 ? nearest : v;
   }
 
-  // out(r, c) = 0 outside the crop window, else the rotated/shifted input read at the
-  // pre-crop, pre-flip position, bilinearly, with the fill mode outside the input.
+  // ensures: the pre-crop index a crop reads: `index` itself, or with crop_reflect the
+  // reflection of an index outside [0, size) (-1 -> 1, size -> size - 2).
+  std::int64_t crop_source(std::int64_t index, std::int64_t size) const {
+    if (!options_.crop_reflect || (index >= 0 && index < size)) return index;
+    if (size == 1) return 0;
+    const std::int64_t period = 2 * (size - 1), m = ((index % period) + period) % period;
+    return m < size ? m : period - m;
+  }
+
+  // out(r, c) = 0 outside the crop window (unless crop_reflect), else the rotated/shifted
+  // input read at the pre-crop, pre-flip position, bilinearly, with the fill mode outside the input.
   void resample(const AugmentTransform& t, const float* in, float* out, std::int64_t channels, std::int64_t height,
                 std::int64_t width) const {
     constexpr double pi = 3.14159265358979323846;
@@ -187,13 +199,13 @@ class Augmenter {
     const double centre_r = (height - 1) / 2.0, centre_c = (width - 1) / 2.0;
     const std::int64_t plane = height * width;
     for (std::int64_t r = 0; r < height; ++r) {
-      const std::int64_t uncropped_r = r - t.crop_rows;
+      const std::int64_t uncropped_r = crop_source(r - t.crop_rows, height);
       // Content turned by R^-1 about the centre, then shifted: output o reads input centre + R (o - centre - shift).
       const double y = uncropped_r - centre_r - t.shift_rows;
       const double row_src_r = centre_r + cos_t * y, row_src_c = centre_c + sin_t * y;
       for (std::int64_t c = 0; c < width; ++c) {
         float* dst = out + r * width + c;
-        const std::int64_t uncropped_c = c - t.crop_cols;
+        const std::int64_t uncropped_c = crop_source(c - t.crop_cols, width);
         if (uncropped_r < 0 || uncropped_r >= height || uncropped_c < 0 || uncropped_c >= width) {
           for (std::int64_t ch = 0; ch < channels; ++ch) dst[ch * plane] = 0;
           continue;

@@ -9,6 +9,8 @@
 
 #include <initializer_list>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "tinynet/backend/conv2d.hpp"
 #include "tinynet/layers/initializers.hpp"
@@ -22,6 +24,8 @@ struct Conv2DOptions {
   ExplicitPadding amounts{};  // used when padding == Padding::explicit_amounts
   bool use_bias = true;
   bool identity_init = false;  // initialise filter o < C as the identity on channel o (dirac_identity)
+  KernelInit kernel_init = KernelInit::glorot_uniform;  // the other filters' initial values
+  bool kernel_trainable = true;  // false: only the bias learns (a fixed filter bank, e.g. a whitening stem)
 };
 
 // An inference-mode batch norm over a convolution's output: per filter o,
@@ -51,7 +55,7 @@ class Conv2D : public Layer<T> {
     return std::to_string(filters_) + " " + std::to_string(kernel_h_) + "x" + std::to_string(kernel_w_) + "/" +
            std::to_string(options_.stride_h) + " " + padding_name(options_.padding) +
            (options_.use_bias ? "" : " no-bias") +
-           (options_.identity_init ? " identity-init" : "");
+           (options_.identity_init ? " identity-init" : "") + (options_.kernel_trainable ? "" : " fixed-kernel");
   }
 
   Shape build(const Shape& in) override {
@@ -65,7 +69,7 @@ class Conv2D : public Layer<T> {
 
   void initialize(Rng& rng) override {
     const std::int64_t area = std::int64_t(kernel_h_) * kernel_w_;
-    glorot_uniform(kernel(), geometry_.channels * area, filters_ * area, rng);
+    init_kernel(kernel(), options_.kernel_init, geometry_.channels * area, filters_ * area, rng);
     if (options_.identity_init) dirac_identity(kernel());
     if (options_.use_bias) bias().zero();
   }
@@ -84,8 +88,9 @@ class Conv2D : public Layer<T> {
   const Tensor<T>& forward_with_batch_norm(const Tensor<T>& x, const FoldedBatchNorm<T>& bn) {
     this->check_input(x);
     for (const Tensor<T>* statistic : {&bn.gamma, &bn.beta, &bn.moving_mean, &bn.moving_variance})
-      check(statistic->numel() == filters_, this->label(), ": cannot fold a batch norm over ", statistic->numel(),
-            " channels into the output of ", filters_, " filters");
+      if (statistic->numel() != filters_)
+        fail(this->label(), ": cannot fold a batch norm over ", statistic->numel(), " channels into the output of ",
+             filters_, " filters");
     input_ = Tensor<T>();
     output_.resize(this->output_shape_.prepend(x.dim(0)), x.device());
     conv2d_batch_norm_inference(x, kernel(), options_.use_bias ? bias() : Tensor<T>(), bn.gamma, bn.beta,
@@ -95,16 +100,25 @@ class Conv2D : public Layer<T> {
   }
 
   const Tensor<T>& backward(const Tensor<T>& dy) override {
-    check(!input_.empty(), this->label(), ": backward() needs a forward() first (forward_with_batch_norm() keeps no input)");
+    if (input_.empty())
+      fail(this->label(), ": backward() needs a forward() first (forward_with_batch_norm() keeps no input)");
     this->check_grad_output(dy, output_);
     if (this->input_grad_needed()) grad_input_.resize(input_.shape(), input_.device());
     Tensor<T> dkernel = this->params_.grad(0), dbias = options_.use_bias ? this->params_.grad(1) : Tensor<T>();
     const bool train = this->trainable();
     conv2d_backward(input_, kernel(), dy, this->input_grad_needed() ? &grad_input_ : nullptr,
-                    train ? &dkernel : nullptr, train && options_.use_bias ? &dbias : nullptr, geometry_,
-                    workspace_);
+                    train && options_.kernel_trainable ? &dkernel : nullptr,
+                    train && options_.use_bias ? &dbias : nullptr, geometry_, workspace_);
     if (!this->input_grad_needed()) grad_input_ = Tensor<T>();
     return grad_input_;
+  }
+
+  // ensures: the bias's range, and the kernel's unless options.kernel_trainable is false (when trainable()).
+  void collect_trainable_ranges(std::int64_t base,
+                                std::vector<std::pair<std::int64_t, std::int64_t>>& out) const override {
+    if (!this->trainable()) return;
+    for (const auto& e : this->params_.entries())
+      if (options_.kernel_trainable || e.name != "kernel") out.emplace_back(base + e.offset, e.shape.numel());
   }
 
   Tensor<T> kernel() const { return this->params_.value(0); }

@@ -1,6 +1,6 @@
 // tinynet/layers/dense.hpp: Dense, as keras.layers.Dense (no activation; add ReLU separately).
 //
-// Dense<T>(units, use_bias = true). Input [N, IN] (flatten images first).
+// Dense<T>(units, use_bias = true, kernel_init = glorot_uniform). Input [N, IN] (flatten images first).
 // Parameters: "kernel" [IN, units] (Keras layout), "bias" [units].
 #pragma once
 
@@ -15,7 +15,8 @@ namespace tinynet {
 template <class T>
 class Dense : public Layer<T> {
  public:
-  explicit Dense(int units, bool use_bias = true) : units_(units), use_bias_(use_bias) {
+  explicit Dense(int units, bool use_bias = true, KernelInit kernel_init = KernelInit::glorot_uniform)
+      : units_(units), use_bias_(use_bias), kernel_init_(kernel_init) {
     check(units >= 1, "Dense: units must be >= 1, got ", units);
   }
 
@@ -30,7 +31,7 @@ class Dense : public Layer<T> {
   }
 
   void initialize(Rng& rng) override {
-    glorot_uniform(kernel(), this->input_shape()[0], units_, rng);
+    init_kernel(kernel(), kernel_init_, this->input_shape()[0], units_, rng);
     if (use_bias_) this->params_.value(1).zero();
   }
 
@@ -58,6 +59,7 @@ class Dense : public Layer<T> {
  private:
   std::int64_t units_;
   bool use_bias_;
+  KernelInit kernel_init_;
   Tensor<T> input_, output_, grad_input_;
 };
 

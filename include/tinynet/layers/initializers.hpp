@@ -1,4 +1,4 @@
-// tinynet/layers/initializers.hpp: initial values (Keras' default, and identity filters).
+// tinynet/layers/initializers.hpp: initial values (Keras' and PyTorch's defaults, identity filters).
 #pragma once
 
 #include <algorithm>
@@ -16,6 +16,26 @@ template <class T>
 void glorot_uniform(Tensor<T> t, std::int64_t fan_in, std::int64_t fan_out, Rng& rng) {
   const double limit = std::sqrt(6.0 / static_cast<double>(fan_in + fan_out));
   for (auto& v : t) v = static_cast<T>(rng.uniform(-limit, limit));
+}
+
+// How a Conv2D or Dense kernel starts: Keras' default, or PyTorch's (nn.Conv2d / nn.Linear
+// reset_parameters: kaiming_uniform_ with a = sqrt(5), i.e. uniform in [-1/sqrt(fan_in), 1/sqrt(fan_in))).
+enum class KernelInit { glorot_uniform, torch_default };
+
+// ensures: every element uniform in [-l, l) with l = 1 / sqrt(fan_in) (PyTorch's default).
+template <class T>
+void torch_default_uniform(Tensor<T> t, std::int64_t fan_in, Rng& rng) {
+  const double limit = 1.0 / std::sqrt(static_cast<double>(fan_in));
+  for (auto& v : t) v = static_cast<T>(rng.uniform(-limit, limit));
+}
+
+// requires: fan_in, fan_out >= 1. ensures: t filled as `init` says.
+template <class T>
+void init_kernel(Tensor<T> t, KernelInit init, std::int64_t fan_in, std::int64_t fan_out, Rng& rng) {
+  if (init == KernelInit::torch_default)
+    torch_default_uniform(t, fan_in, rng);
+  else
+    glorot_uniform(t, fan_in, fan_out, rng);
 }
 
 // requires: kernel [O, I, KH, KW] (OIHW) with odd KH and KW.

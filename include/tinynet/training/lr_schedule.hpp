@@ -74,28 +74,37 @@ class CosineLr : public LrSchedule {
   double warmup_;
 };
 
-// One-cycle (Smith; PyTorch OneCycleLR, cosine phases): from max_lr/div up to max_lr over
-// the first `pct_start` of training, then down to max_lr/(div*final_div).
+// One-cycle (Smith; PyTorch OneCycleLR): from max_lr/div up to max_lr over the first
+// `pct_start` of training, then down to max_lr/(div*final_div); each phase a half cosine
+// (PyTorch's default) or a straight line (PyTorch's anneal_strategy='linear'; airbench's triangle).
+enum class AnnealShape { cosine, linear };
+
 class OneCycleLr : public LrSchedule {
  public:
-  OneCycleLr(double max_lr, int epochs, double pct_start = 0.25, double div = 25, double final_div = 1e4)
-      : max_lr_(max_lr), epochs_(epochs), pct_(pct_start), div_(div), final_div_(final_div) {
+  OneCycleLr(double max_lr, int epochs, double pct_start = 0.25, double div = 25, double final_div = 1e4,
+             AnnealShape shape = AnnealShape::cosine)
+      : max_lr_(max_lr), epochs_(epochs), pct_(pct_start), div_(div), final_div_(final_div), shape_(shape) {
     check(max_lr > 0 && epochs >= 1 && pct_start > 0 && pct_start < 1, "OneCycleLr: needs max_lr > 0, epochs >= 1, 0 < pct_start < 1");
   }
   double rate(int epoch, double fraction) const override {
     const double p = std::min(1.0, (epoch + fraction) / epochs_);
     const double start = max_lr_ / div_, end = start / final_div_;
-    auto anneal = [](double a, double b, double t) { return b + (a - b) * 0.5 * (1 + std::cos(M_PI * t)); };
+    const bool linear = shape_ == AnnealShape::linear;
+    auto anneal = [linear](double a, double b, double t) {
+      return linear ? a + (b - a) * t : b + (a - b) * 0.5 * (1 + std::cos(M_PI * t));
+    };
     return p < pct_ ? anneal(start, max_lr_, p / pct_) : anneal(max_lr_, end, (p - pct_) / (1 - pct_));
   }
   std::string describe() const override {
-    return "one-cycle max " + std::to_string(max_lr_) + " over " + std::to_string(epochs_);
+    return std::string(shape_ == AnnealShape::linear ? "linear " : "") + "one-cycle max " + std::to_string(max_lr_) +
+           " over " + std::to_string(epochs_);
   }
 
  private:
   double max_lr_;
   int epochs_;
   double pct_, div_, final_div_;
+  AnnealShape shape_;
 };
 
 // Keras ReduceLROnPlateau on the validation loss: after `patience` epochs without an

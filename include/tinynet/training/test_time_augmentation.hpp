@@ -1,7 +1,8 @@
 // tinynet/training/test_time_augmentation.hpp: the views a prediction averages over.
 //
-// TestTimeAugmentation{flip, translate} names the views Trainer::evaluate() and
-// Trainer::probabilities() average the softmax of:
+// TestTimeAugmentation{flip, translate, average_logits} names the views Trainer::evaluate()
+// and Trainer::probabilities() average the softmax of (or, with average_logits, the logits of,
+// taking the softmax of the average):
 //   {}                      the image alone;
 //   flip                    the image and its mirror, 1/2 each;
 //   translate = t (> 0)     half the weight on the views above, the other half split
@@ -23,6 +24,7 @@ namespace tinynet {
 struct TestTimeAugmentation {
   bool flip = false;
   int translate = 0;  // pixels; 0 = no shifted views
+  bool average_logits = false;  // average the views' logits, then one softmax (airbench), not their softmax
 };
 
 // One view: shift (dy = dx = shift pixels, reflected borders), then an optional mirror.

@@ -186,25 +186,27 @@ class Trainer {
   }
 
   // requires: batch.images shaped for the model. ensures: softmax outputs [B, K] (eval
-  // mode), averaged over the views of `tta` with their weights.
+  // mode), averaged over the views of `tta` with their weights (with tta.average_logits, the
+  // softmax of the views' averaged outputs).
   const Tensor<T>& probabilities(const Batch& batch, const TestTimeAugmentation& tta = {}) {
     model_.set_training(false);
     const std::vector<TestTimeView> views = test_time_views(tta);
     if (views.size() == 1) {
-      softmax_of_model(batch.images, probs_);
+      outputs_of_model(batch.images, probs_, true);
       return probs_;
     }
     for (std::size_t v = 0; v < views.size(); ++v) {
       const bool as_is = views[v].shift == 0 && !views[v].flip;  // the image itself: no copy
       if (!as_is) make_test_time_view(batch.images, views[v], view_);
-      softmax_of_model(as_is ? batch.images : view_, view_probs_);
+      outputs_of_model(as_is ? batch.images : view_, view_outputs_, !tta.average_logits);
       if (v == 0) {
-        probs_.resize(view_probs_.shape());
+        probs_.resize(view_outputs_.shape());
         probs_.zero();
       }
       const T weight = static_cast<T>(views[v].weight);
-      for (std::int64_t i = 0; i < probs_.numel(); ++i) probs_[i] += weight * view_probs_[i];
+      for (std::int64_t i = 0; i < probs_.numel(); ++i) probs_[i] += weight * view_outputs_[i];
     }
+    if (tta.average_logits) softmax_rows(probs_);
     return probs_;
   }
 
@@ -301,16 +303,21 @@ class Trainer {
     return totals.back();
   }
 
-  void softmax_of_model(const Tensor<T>& images, Tensor<T>& out) {
+  // ensures: out = the model's outputs for `images` [N, K], or their row-wise softmax.
+  void outputs_of_model(const Tensor<T>& images, Tensor<T>& out, bool softmax) {
     const Tensor<T>& logits = on_host(model_.forward(on_model_device(images)));
     out.resize(logits.shape());
-    const std::int64_t N = logits.dim(0), K = logits.dim(1);
+    std::copy(logits.begin(), logits.end(), out.begin());
+    if (softmax) softmax_rows(out);
+  }
+
+  static void softmax_rows(Tensor<T>& t) {
+    const std::int64_t N = t.dim(0), K = t.dim(1);
     for (std::int64_t n = 0; n < N; ++n) {
-      const T* z = logits.data() + n * K;
-      T* p = out.data() + n * K;
-      const T top = *std::max_element(z, z + K);
+      T* p = t.data() + n * K;
+      const T top = *std::max_element(p, p + K);
       double sum = 0;
-      for (std::int64_t k = 0; k < K; ++k) sum += p[k] = std::exp(z[k] - top);
+      for (std::int64_t k = 0; k < K; ++k) sum += p[k] = std::exp(p[k] - top);
       for (std::int64_t k = 0; k < K; ++k) p[k] = static_cast<T>(p[k] / sum);
     }
   }
@@ -354,7 +361,7 @@ class Trainer {
   SoftmaxCrossEntropy<T>& loss_;
   Optimizer<T>& optimizer_;
   LrSchedule& schedule_;
-  Tensor<T> probs_, view_probs_, view_;  // test-time views and their softmax
+  Tensor<T> probs_, view_outputs_, view_;  // test-time views and their outputs
   Tensor<T> device_input_, host_output_;  // transfers when the model lives on a GPU
   DataParallel<T>* dp_ = nullptr;
   Tensor<T> scaled_loss_grad_;  // data-parallel: this rank's share of the loss gradient
