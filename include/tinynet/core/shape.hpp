@@ -39,12 +39,13 @@ class Shape {
   }
 
   int rank() const { return rank_; }
+  // (the checks on hot paths build their messages only when they fail: no allocation otherwise)
   std::int64_t operator[](int i) const {
-    check(i >= 0 && i < rank_, "Shape ", str(), ": no dimension ", i);
+    if (i < 0 || i >= rank_) fail("Shape ", str(), ": no dimension ", i);
     return dims_[i];
   }
   std::int64_t& operator[](int i) {
-    check(i >= 0 && i < rank_, "Shape ", str(), ": no dimension ", i);
+    if (i < 0 || i >= rank_) fail("Shape ", str(), ": no dimension ", i);
     return dims_[i];
   }
   // ensures: product of all dimensions (1 for rank 0).

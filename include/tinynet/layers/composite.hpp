@@ -20,7 +20,7 @@ class Composite : public Layer<T> {
  public:
   std::size_t size() const { return children_.size(); }
   Layer<T>& layer(std::size_t i) {
-    check(i < children_.size(), this->label(), ": no layer ", i, " (has ", children_.size(), ")");
+    if (i >= children_.size()) fail(this->label(), ": no layer ", i, " (has ", children_.size(), ")");
     return *children_[i];
   }
   const Layer<T>& layer(std::size_t i) const { return const_cast<Composite&>(*this).layer(i); }

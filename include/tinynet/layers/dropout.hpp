@@ -39,7 +39,7 @@ class Dropout : public Layer<T> {
   // first_sample + N) of a larger batch would get (data-parallel ranks share one global mask;
   // 0, the default, for a whole batch).
   void set_first_sample(std::int64_t first_sample) {
-    check(first_sample >= 0, this->label(), ": first sample ", first_sample, " must be >= 0");
+    if (first_sample < 0) fail(this->label(), ": first sample ", first_sample, " must be >= 0");
     first_sample_ = first_sample;
   }
 

@@ -106,18 +106,20 @@ class Layer {
   }
 
  protected:
-  // ensures: Error naming this layer unless x is [N] + the built input shape.
+  // ensures: Error naming this layer unless x is [N] + the built input shape. (Checks run
+  // every step build their messages only when they fail, so a step allocates nothing.)
   void check_input(const Tensor<T>& x) const {
-    check(built_, type(), " '", name_, "': forward() before build()");
+    if (!built_) fail(type(), " '", name_, "': forward() before build()");
     bool ok = x.rank() == input_shape_.rank() + 1;
     for (int i = 0; ok && i < input_shape_.rank(); ++i) ok = x.dim(i + 1) == input_shape_[i];
-    check(ok, type(), " '", name_, "': input shape ", x.shape(), " does not match the built input shape [N,",
-          input_shape_.str().substr(1));
+    if (!ok)
+      fail(type(), " '", name_, "': input shape ", x.shape(), " does not match the built input shape [N,",
+           input_shape_.str().substr(1));
   }
   // ensures: Error unless dy has the shape of the last output.
   void check_grad_output(const Tensor<T>& dy, const Tensor<T>& y) const {
-    check(dy.shape() == y.shape(), type(), " '", name_, "': backward() got gradient ", dy.shape(),
-          ", the last forward() produced ", y.shape());
+    if (dy.shape() != y.shape())
+      fail(type(), " '", name_, "': backward() got gradient ", dy.shape(), ", the last forward() produced ", y.shape());
   }
   std::string label() const { return type() + " '" + name_ + "'"; }
 
