@@ -20,9 +20,11 @@
 
 namespace tinynet {
 
-// ensures: an unbuilt Sequential "notebook_cnn"; dropout generators seeded from `seed`.
+// ensures: an unbuilt Sequential "notebook_cnn"; dropout generators seeded from `seed`;
+// with_dropout false leaves the Dropout layers out (for step-by-step comparisons with another
+// framework, whose masks cannot be the same).
 template <class T>
-std::unique_ptr<Sequential<T>> make_notebook_cnn(int classes = 10, std::uint64_t seed = 0) {
+std::unique_ptr<Sequential<T>> make_notebook_cnn(int classes = 10, std::uint64_t seed = 0, bool with_dropout = true) {
   auto net = std::make_unique<Sequential<T>>("notebook_cnn");
   int dropouts = 0;
   auto conv_block = [&](int filters, Padding padding) {
@@ -30,7 +32,9 @@ std::unique_ptr<Sequential<T>> make_notebook_cnn(int classes = 10, std::uint64_t
     net->template add<ReLU<T>>();
     net->template add<BatchNorm<T>>();
   };
-  auto dropout = [&](double rate) { net->template add<Dropout<T>>(rate, seed * 1000 + ++dropouts); };
+  auto dropout = [&](double rate) {
+    if (with_dropout) net->template add<Dropout<T>>(rate, seed * 1000 + ++dropouts);
+  };
   conv_block(32, Padding::same);
   conv_block(32, Padding::valid);
   net->template add<MaxPool2D<T>>(2);
