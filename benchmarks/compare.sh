@@ -8,8 +8,11 @@
 # reports the median of $REPEATS timed repeats of both phases) and writes a Markdown table
 # of the medians over the rounds, with every run's value, the commands, the machine and the
 # load average before and after, to stdout and to the table file.
+# Models: scratch (the notebook CNN), resnet50 (Keras' v1 on both sides) and
+# torchvision_resnet50 (PyTorch's torchvision resnet50() against tinynet's Keras v1: the model
+# each side's user would pick; needs python3-torchvision).
 # Settings (environment): ROUNDS=3 REPEATS=5 THREADS=2 BATCH=64 INFER_BATCH=256
-# MODELS="scratch resnet50" BUILD_DIR=<repo>/build-bench PYTHON=/usr/bin/python3. OMP_*/GOMP_*
+# MODELS="scratch resnet50 torchvision_resnet50" BUILD_DIR=<repo>/build-bench PYTHON=/usr/bin/python3. OMP_*/GOMP_*
 # variables (e.g. OMP_WAIT_POLICY=passive on a shared machine) reach both programs and are recorded.
 set -euo pipefail
 
@@ -21,7 +24,7 @@ repeats=${REPEATS:-5}
 threads=${THREADS:-2}
 batch=${BATCH:-64}
 infer_batch=${INFER_BATCH:-256}
-models=${MODELS:-scratch resnet50}
+models=${MODELS:-scratch resnet50 torchvision_resnet50}
 python=${PYTHON:-/usr/bin/python3}
 
 log() { echo "compare.sh: $*" >&2; }
@@ -44,7 +47,9 @@ for model in $models; do
     for side in tinynet pytorch; do
       log "$model round $round/$rounds: $side"
       if [[ $side == tinynet ]]; then
-        "${tinynet_cmd[@]}" --model "$model" | tee -a "$raw" >&2
+        # tinynet's ResNet50 is Keras' v1 in both ResNet50 rows; its lines carry the row's name
+        "${tinynet_cmd[@]}" --model "${model#torchvision_}" | sed "s/^tinynet ${model#torchvision_} /tinynet $model /" |
+          tee -a "$raw" >&2
       else
         "${pytorch_cmd[@]}" --model "$model" | tee -a "$raw" >&2
       fi
@@ -53,7 +58,8 @@ for model in $models; do
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
-machine="$(lscpu | sed -n 's/^Model name: *//p' | head -n1), nproc $(nproc)"
+cpu_flags=$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -x -E 'avx2|fma|avx512f|avx512bw|avx512vl|avx512_vnni|amx_tile' | tr '\n' ' ' || true)
+machine="$(lscpu | sed -n 's/^Model name: *//p' | head -n1), nproc $(nproc), CPU flags: ${cpu_flags:-no AVX2}"
 omp_environment=$(env | grep -E '^(OMP|GOMP|KMP|OPENBLAS|MKL)_' | sort | tr '\n' ' ' || true)
 torch_version=$("$python" -c 'import torch; print(torch.__version__)')
 commit="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -92,7 +98,10 @@ lines = [
     "| model | phase | batch | tinynet img/s | PyTorch img/s | tinynet/PyTorch | tinynet runs | PyTorch runs |",
     "|---|---|---:|---:|---:|---:|---|---|",
 ]
-for model, phase in sorted({(m, p) for m, p, _ in runs}, key=lambda k: (k[0] != "scratch", k[1] != "train")):
+row_order = ["scratch", "resnet50", "torchvision_resnet50"]
+for model, phase in sorted({(m, p) for m, p, _ in runs},
+                           key=lambda k: (row_order.index(k[0]) if k[0] in row_order else len(row_order), k[0],
+                                          k[1] != "train")):
     t = runs.get((model, phase, "tinynet"), [])
     p = runs.get((model, phase, "pytorch"), [])
     mt = statistics.median(t) if t else float("nan")

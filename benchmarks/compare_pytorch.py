@@ -5,7 +5,8 @@ The same networks, training step and timing method as benchmarks/train_step.cpp
 (tinynet_train_bench), in PyTorch on the CPU (NCHW, float32):
 
   OPENBLAS_NUM_THREADS=1 /usr/bin/python3 benchmarks/compare_pytorch.py \
-      --model scratch|resnet50 --batch 64 --threads 2 --repeats 5 --phase train|infer|both [--size 48]
+      --model scratch|resnet50|torchvision_resnet50 --batch 64 --threads 2 --repeats 5 \
+      --phase train|infer|both [--size 48]
 
 train: forward, CrossEntropyLoss, backward, Adam(lr=1e-3, eps=1e-7) step, in train mode.
 infer: forward in eval mode under torch.no_grad(), batch --infer-batch (256).
@@ -22,7 +23,9 @@ tinynet's models and are written down once), printing per shape
 The models follow tinynet's layer for layer: Keras BatchNormalization(momentum 0.99,
 epsilon 1e-3) is BatchNorm(momentum=0.01, eps=1e-3); ResNet50 is Keras' v1 (stride on the
 first 1x1 convolution, biased convolutions) with the head GAP -> Linear 256 -> ReLU ->
-Dropout 0.5 -> Linear 10. Explicit ZeroPadding layers of tinynet are the padding
+Dropout 0.5 -> Linear 10; torchvision_resnet50 is torchvision's resnet50() (v1.5, bias-free
+convolutions) with that head, the model a PyTorch user would pick (tinynet's side of that row
+is its Keras v1 ResNet50). Explicit ZeroPadding layers of tinynet are the padding
 arguments of the following Conv2d / MaxPool2d here (the same arithmetic, as a PyTorch
 user would write it; max pooling follows a ReLU, so -inf and zero padding agree).
 """
@@ -86,6 +89,15 @@ def resnet50_classifier():
     layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2048, 256), nn.ReLU(), nn.Dropout(0.5),
                nn.Linear(256, CLASSES)]
     return nn.Sequential(*layers)
+
+
+def torchvision_resnet50_classifier():
+    """torchvision's resnet50() (v1.5: stride on the 3x3 convolution, bias-free convolutions), the
+    model a PyTorch user picks, with the same head as tinynet's in place of its 1000-way fc."""
+    import torchvision
+    model = torchvision.models.resnet50(weights=None)
+    model.fc = nn.Sequential(nn.Linear(2048, 256), nn.ReLU(), nn.Dropout(0.5), nn.Linear(256, CLASSES))
+    return model
 
 
 def measure(step, images_per_step, warmup, repeats, min_time):
@@ -153,7 +165,7 @@ def report(args, phase, batch, size, rate, steps):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", choices=("scratch", "resnet50"), default="scratch")
+    parser.add_argument("--model", choices=("scratch", "resnet50", "torchvision_resnet50"), default="scratch")
     parser.add_argument("--phase", choices=("train", "infer", "both"), default="both")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--infer-batch", type=int, default=256)
@@ -170,7 +182,7 @@ def main():
     if os.environ.get("OPENBLAS_NUM_THREADS") != "1":
         print(f"compare_pytorch.py: warning: OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']} "
               "(the comparison uses 1)", file=sys.stderr)
-    size = args.size or (48 if args.model == "resnet50" else 32)
+    size = args.size or (32 if args.model == "scratch" else 48)
     if size < 32:
         parser.error(f"--size {size} is below 32")
 
@@ -179,7 +191,8 @@ def main():
     if args.conv_shapes:
         time_conv_shapes(args.conv_shapes, args)
         return
-    model = scratch_cnn(size) if args.model == "scratch" else resnet50_classifier()
+    model = {"scratch": lambda: scratch_cnn(size), "resnet50": resnet50_classifier,
+             "torchvision_resnet50": torchvision_resnet50_classifier}[args.model]()
     generator = torch.Generator().manual_seed(7)
 
     if args.phase != "infer":
