@@ -25,11 +25,12 @@ int main(int argc, char** argv) {
                  "drop-last)");
   parse_or_exit(app, argc, argv);
   try {
+    check(fast_without.empty() || recipe == "fast", "--fast-without applies to --recipe fast only");
+    const FastRecipeFixes fixes = fast_recipe_fixes_without(fast_without);  // names checked before the data loads
     start_job(flags, "cifar_scratch");
     auto data = load_cifar_or_exit("cifar_scratch", flags.data);
     limit_dataset(data, flags.limit);
-    check(fast_without.empty() || recipe == "fast", "--fast-without applies to --recipe fast only");
-    CifarJob job = scratch_recipe(recipe, data.train, fast_recipe_fixes_without(fast_without));
+    CifarJob job = scratch_recipe(recipe, data.train, fixes);
     apply_common_flags(flags, job);
     run_cifar_job(job, data);
     return 0;
