@@ -25,6 +25,17 @@ TEST_CASE("ResNet50 notebook recipe: the Keras notebook's settings", "[recipes]"
   CHECK(job.make_schedule(job)->rate(10, 0.5) == Approx(1e-4));
 }
 
+TEST_CASE("The quick look's ResNet50: three epochs of the head alone at 10x the rate", "[recipes]") {
+  CifarJob job = resnet50_recipe(ResNet50Settings{});
+  make_quick_look(job);
+  CHECK(job.epochs == 3);
+  CHECK(job.first_phase_epochs == 3);  // the base stays frozen throughout
+  REQUIRE(job.set_phase);
+  const auto schedule = job.make_schedule(job);
+  CHECK(schedule->rate(0, 0.5) == Approx(1e-3));
+  CHECK(schedule->rate(2, 0.9) == Approx(1e-3));
+}
+
 TEST_CASE("ResNet50 fast recipe: 96x96, SGD one-cycle, smoothing, crop+flip, flip TTA", "[recipes]") {
   ResNet50Settings settings;
   settings.recipe = "fast";

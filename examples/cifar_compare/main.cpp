@@ -74,7 +74,7 @@ void add_compare_flags(CLI::App& app, CompareFlags& f) {
   add_size_flag(app, f.size, "ResNet50 input resolution (default: the recipe's, 48 or 96)");
   app.add_flag("--quick", f.quick,
                "a short version for a first look (about 5 minutes on 2 cores): 5,000 images (4,500 to train); the "
-               "scratch CNN 10 epochs; ResNet50 at 48x48, one epoch of its head alone, then one of the whole network; "
+               "scratch CNN 10 epochs; ResNet50 at 48x48, its ImageNet base frozen, 3 epochs of its new head; "
                "into <out>-quick");
   app.add_flag("--skip-resnet50", f.skip_resnet50, "train and report only the scratch model");
   app.add_flag("--force", f.force, "retrain models whose folders already hold finished runs");
@@ -126,12 +126,13 @@ void train_and_report(const CompareFlags& f, bool limit_named) {
   for (const auto& r : results) runs.push_back(model_run(r, data.test));
   std::string note;
   if (f.quick) {
-    note = "A quick look (--quick), not the study: " + std::to_string(data.train.size()) + " training and " +
-           std::to_string(data.test.size()) + " test images; " + results[0].name + " " +
+    note = "A quick look (--quick), not the study: " + std::to_string(data.train.size()) +
+           " training images (a tenth of them held out for validation) and " + std::to_string(data.test.size()) +
+           " test images; " + results[0].name + " " +
            std::to_string(results[0].history.epochs.size()) + " epochs";
     if (results.size() > 1)
       note += "; resnet50 at " + std::to_string(results[1].input_size) + "x" + std::to_string(results[1].input_size) +
-              ", one epoch of its new head alone, then one of the whole network";
+              " with its ImageNet base frozen, three epochs of its new head alone";
     note += ". The full job (without --quick) trains on all the data for the recipes' epochs and scores far higher.";
   }
   write_comparison_report(runs, out, note);
