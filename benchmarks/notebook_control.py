@@ -35,16 +35,18 @@ from torch import nn  # noqa: E402
 from cifar_folder import load_split  # noqa: E402
 
 
-def notebook_cnn(bn_momentum, classes=10):
+def notebook_cnn(bn_momentum=0.99, classes=10, dropout=True):
+    """The notebook's CNN with Keras' initial values; without its Dropout layers when dropout is False."""
     bn = dict(eps=1e-3, momentum=1 - bn_momentum)  # PyTorch's momentum is Keras' 1 - momentum
+    drop = (lambda rate: [nn.Dropout(rate)]) if dropout else (lambda rate: [])
     layers, channels = [], 3
     for filters in (32, 64):
         for padding in (1, 0):
             layers += [nn.Conv2d(channels, filters, 3, padding=padding), nn.ReLU(), nn.BatchNorm2d(filters, **bn)]
             channels = filters
-        layers += [nn.MaxPool2d(2), nn.Dropout(0.25)]
-    layers += [nn.Flatten(), nn.Linear(64 * 6 * 6, 512), nn.ReLU(), nn.BatchNorm1d(512, **bn), nn.Dropout(0.5),
-               nn.Linear(512, classes)]
+        layers += [nn.MaxPool2d(2)] + drop(0.25)
+    layers += [nn.Flatten(), nn.Linear(64 * 6 * 6, 512), nn.ReLU(), nn.BatchNorm1d(512, **bn)] + drop(0.5)
+    layers.append(nn.Linear(512, classes))
     model = nn.Sequential(*layers)
     for m in model.modules():
         if isinstance(m, (nn.Conv2d, nn.Linear)):
