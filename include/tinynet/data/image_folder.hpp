@@ -14,6 +14,7 @@
 #include <cctype>
 #include <climits>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -174,9 +175,14 @@ inline DecodedImage decode_rgb_bytes(const stbi_uc* bytes, int size) {
     image.error = "not a decodable image (stb_image: " + stb_failure_reason() + ")";
     return image;
   }
-  if (static_cast<std::int64_t>(image.width) * image.height > max_image_pixels) {
-    image.error = "its header claims " + std::to_string(image.width) + "x" + std::to_string(image.height) +
-                  " pixels, over the limit of " + std::to_string(max_image_pixels);
+  // (stb_image reports a top-down BMP's height as the negative number in its header, and decodes
+  // its absolute value: the limit applies to that.)
+  const std::int64_t claimed = std::llabs(static_cast<std::int64_t>(image.width)) *
+                               std::llabs(static_cast<std::int64_t>(image.height));
+  if (claimed > max_image_pixels) {
+    image.error = "its header claims " + std::to_string(std::llabs(static_cast<std::int64_t>(image.width))) + "x" +
+                  std::to_string(std::llabs(static_cast<std::int64_t>(image.height))) + " pixels, over the limit of " +
+                  std::to_string(max_image_pixels);
     return image;
   }
   mark_stb_failure_reason();
