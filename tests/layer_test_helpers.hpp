@@ -20,16 +20,19 @@ tinynet::Tensor<T> random_tensor(const tinynet::Shape& shape, std::uint64_t seed
 }
 
 // ensures: builds `layer` for x's sample shape, initialises it (seed 1), checks all gradients
-// and REQUIREs a relative error below `tolerance`; prints the worst element otherwise.
+// and REQUIREs a relative error below `tolerance` (denominators below `floor` count as `floor`);
+// prints the worst element otherwise.
 inline void require_gradients_match(tinynet::Layer<double>& layer, const tinynet::Tensor<double>& x,
                                     double tolerance = 1e-6,
-                                    const std::function<void()>& before_forward = {}) {
+                                    const std::function<void()>& before_forward = {}, double floor = 1e-6) {
   if (!layer.is_built()) {
     layer.build_once(x.shape().drop_front());
     tinynet::Rng rng(1);
     layer.initialize(rng);
   }
-  const auto result = tinynet::testing::check_layer_gradients(layer, x, {}, before_forward);
+  tinynet::testing::GradientCheckOptions options;
+  options.floor = floor;
+  const auto result = tinynet::testing::check_layer_gradients(layer, x, options, before_forward);
   INFO(layer.type() << " on input " << x.shape() << ": worst " << result.worst);
   REQUIRE(result.checked > 0);
   REQUIRE(result.max_relative_error < tolerance);

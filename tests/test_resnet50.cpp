@@ -103,7 +103,10 @@ TEST_CASE("Bottleneck gradients: identity and projection blocks, strides 1 and 2
       options.stride = cs.stride;
       options.projection = cs.projection;
       Bottleneck<double> block(cs.filters, options);
-      require_gradients_match(block, random_tensor(Shape{cs.n, cs.c, cs.h, cs.w}, 21 + cs.n + cs.stride), 1e-5);
+      // conv_a's bias feeds a BatchNorm: its exact gradient is 0, and the central differences of
+      // the block in double (Winograd or im2col, whichever its timing picks) give ~1e-11: floor 1e-5.
+      require_gradients_match(block, random_tensor(Shape{cs.n, cs.c, cs.h, cs.w}, 21 + cs.n + cs.stride), 1e-5, {},
+                              1e-5);
       CHECK(block.output_shape() ==
             Shape{4 * cs.filters, (cs.h - 1) / cs.stride + 1, (cs.w - 1) / cs.stride + 1});
     }
