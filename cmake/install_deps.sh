@@ -4,7 +4,7 @@
 set -euo pipefail
 want=(build-essential cmake pkg-config libeigen3-dev libstb-dev libhdf5-dev catch2 libcli11-dev nlohmann-json3-dev)
 case "${1:-tests}" in
-  tests) want+=(python3-numpy python3-h5py libonnx-dev protobuf-compiler libprotobuf-dev python3-onnx openmpi-bin libopenmpi-dev clang libomp-dev) ;;
+  tests) want+=(python3-numpy python3-h5py libonnx-dev protobuf-compiler libprotobuf-dev python3-onnx openmpi-bin libopenmpi-dev clang libomp-dev time) ;;
   bench) want+=(libbenchmark-dev python3-torch python3-torchvision python3-pil openmpi-bin libopenmpi-dev) ;;
   main) ;;
 esac

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets of the file readers with clang (AddressSanitizer and
 # UndefinedBehaviorSanitizer on), writes their seed corpora and runs each target for a while.
-# Prints one line per target: executions, coverage (edges), corpus size, peak RSS. Exits
+# Prints one line per target: wall and CPU seconds, executions, coverage (edges), corpus size,
+# peak RSS (CPU seconds count the fork-mode children too; on a busy machine they fall below the
+# wall seconds, and they are what a "CPU-hour of fuzzing" adds up). Exits
 # non-zero on any crash, sanitizer report, leak, uncaught exception, an error message that
 # does not name the file, or an allocation above the cap (-malloc_limit_mb).
 # Exception: Debian's libhdf5 1.10.8 has memory-safety bugs and hangs on malformed files
@@ -56,10 +58,13 @@ mkdir -p "$TMPDIR"
 # ensures: target $1 fuzzed; its summary line in fuzz_logs/$1.summary, its verdicts on stdout,
 # fuzz_logs/$1.failed created when it failed.
 fuzz_target() {
-  local t=$1 log="$build/fuzz_logs/$1.log" external=0 fork=() runs cov rss files
+  local t=$1 log="$build/fuzz_logs/$1.log" external=0 fork=() runs cov rss files cpu
   rm -f "$build/fuzz_logs/$t-"* "$build/fuzz_logs/$t.failed"
   [ "$t" = fuzz_keras_hdf5 ] && fork=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
-  if ! "$build/tests/fuzz/$t" "$corpus/$t" "$corpus/seeds/$t" -max_total_time="$seconds" -max_len=65536 \
+  local timer=()   # CPU seconds need GNU time (Debian's "time"); without it the column says "?"
+  [ -x /usr/bin/time ] && timer=(/usr/bin/time -f '%U %S' -o "$build/fuzz_logs/$t.cputime")
+  rm -f "$build/fuzz_logs/$t.cputime"
+  if ! "${timer[@]}" "$build/tests/fuzz/$t" "$corpus/$t" "$corpus/seeds/$t" -max_total_time="$seconds" -max_len=65536 \
        -malloc_limit_mb=$malloc_limit_mb -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 "${fork[@]}" \
        -artifact_prefix="$build/fuzz_logs/$t-" > "$log" 2>&1 && [ ${#fork[@]} -eq 0 ]; then
     touch "$build/fuzz_logs/$t.failed"
@@ -82,7 +87,8 @@ fuzz_target() {
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | awk '{print $2}' || true)
   rss=$(grep 'stat::peak_rss_mb:' "$log" | awk '{print $2}' | tail -1 || true)
   files=$(find "$corpus/$t" -type f | wc -l)
-  printf '%-18s %8s %12s %10s %8s %8s\n' "$t" "$seconds" "${runs:-?}" "${cov:-?}" "$files" "${rss:-?}" \
+  cpu=$(awk '{printf "%d", $1 + $2}' "$build/fuzz_logs/$t.cputime" 2> /dev/null || true)
+  printf '%-18s %8s %8s %12s %10s %8s %8s\n' "$t" "$seconds" "${cpu:-?}" "${runs:-?}" "${cov:-?}" "$files" "${rss:-?}" \
     > "$build/fuzz_logs/$t.summary"
 }
 
@@ -95,7 +101,7 @@ for t in "${targets[@]}"; do
 done
 wait
 failed=0
-printf '%-18s %8s %12s %10s %8s %8s\n' target seconds executions "cov(edges)" corpus "rss(MB)"
+printf '%-18s %8s %8s %12s %10s %8s %8s\n' target seconds cpu_s executions "cov(edges)" corpus "rss(MB)"
 for t in "${targets[@]}"; do
   cat "$build/fuzz_logs/$t.summary" 2> /dev/null || echo "$t: no summary (the run was cut short)"
   [ -f "$build/fuzz_logs/$t.failed" ] || [ ! -f "$build/fuzz_logs/$t.summary" ] && failed=1
