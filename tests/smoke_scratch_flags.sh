@@ -4,7 +4,9 @@
 #   --resume without a checkpoint fails, naming it, and trains nothing;
 #   --resume-or-start starts when there is no checkpoint, and resumes when there is one;
 #   --max-loss stops a run whose batch loss passes the bound, naming the epoch and step;
-#   --clip-grad-norm leaves the weights alone below the bound and changes them above it.
+#   --clip-grad-norm leaves the weights alone below the bound and changes them above it;
+#   --bn-momentum changes the saved moving statistics, is recorded in metrics.json and is
+#   refused with --recipe fast.
 #   smoke_scratch_flags.sh MAKE_INPUTS_EXE CIFAR_SCRATCH_EXE WORK_DIR
 set -euo pipefail
 make_inputs="$1" scratch="$2" work="$3"
@@ -37,4 +39,12 @@ grep -q "training diverged at epoch 1 step 1 .* above the bound 0.01" <<< "$mess
 "$scratch" "${common[@]}" --epochs 1 --out "$work/tight" --clip-grad-norm 1e-3 > /dev/null
 cmp -s "$work/plain/model.tnck" "$work/loose/model.tnck" || fail "a bound above every gradient norm changed the weights"
 if cmp -s "$work/plain/model.tnck" "$work/tight/model.tnck"; then fail "--clip-grad-norm 1e-3 changed nothing"; fi
-echo "PASS: --resume refused, --resume-or-start started then resumed, --max-loss stopped the run, --clip-grad-norm clipped"
+
+"$scratch" "${common[@]}" --epochs 1 --out "$work/momentum" --bn-momentum 0.9 > /dev/null
+if cmp -s "$work/plain/model.tnck" "$work/momentum/model.tnck"; then fail "--bn-momentum 0.9 changed nothing"; fi
+grep -q '"bn-momentum=0.9"' "$work/momentum/metrics.json" || fail "metrics.json does not record --bn-momentum 0.9"
+if message="$("$scratch" "${common[@]}" --recipe fast --bn-momentum 0.9 --out "$work/fast" 2>&1)"; then
+  fail "--recipe fast accepted --bn-momentum"
+fi
+grep -q -- "--bn-momentum applies to --recipe notebook only" <<< "$message" || fail "--bn-momentum message: $message"
+echo "PASS: --resume refused, --resume-or-start started then resumed, --max-loss stopped the run, --clip-grad-norm clipped, --bn-momentum applied and recorded"

@@ -23,14 +23,22 @@ int main(int argc, char** argv) {
                  "fast recipe: comma-separated steps towards airbench94 to leave out, to measure them (whitening-sample, "
                  "gelu, reflect-crops, whitening-bias, torch-init, linear-schedule, lookahead-epochs, tta-logits, "
                  "drop-last)");
+  double bn_momentum = 0.99;
+  auto* bn_momentum_flag =
+      app.add_option("--bn-momentum", bn_momentum,
+                     "notebook recipe: the BatchNorm moving averages' momentum, Keras' sense (keep this share of the "
+                     "old value each step; PyTorch's default is 0.9)")
+          ->check(CLI::Range(0.0, 1.0))
+          ->capture_default_str();
   parse_or_exit(app, argc, argv);
   try {
     check(fast_without.empty() || recipe == "fast", "--fast-without applies to --recipe fast only");
+    check(bn_momentum_flag->count() == 0 || recipe == "notebook", "--bn-momentum applies to --recipe notebook only");
     const FastRecipeFixes fixes = fast_recipe_fixes_without(fast_without);  // names checked before the data loads
     start_job(flags, "cifar_scratch");
     auto data = load_cifar_or_exit("cifar_scratch", flags.data);
     limit_dataset(data, flags.limit);
-    CifarJob job = scratch_recipe(recipe, data.train, fixes);
+    CifarJob job = scratch_recipe(recipe, data.train, fixes, bn_momentum);
     apply_common_flags(flags, job);
     run_cifar_job(job, data);
     return 0;

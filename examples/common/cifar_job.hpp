@@ -63,7 +63,7 @@ struct CifarJob {
   int first_phase_epochs = 0;
   std::function<void(Sequential<float>&, bool first_phase)> set_phase;
   std::string first_phase_note;
-  std::vector<std::string> recipe_fixes;  // the fast recipe's fixes in use (recipes.hpp), recorded in metrics.json
+  std::vector<std::string> recipe_fixes;  // the recipe's fixes and changes in use (recipes.hpp), recorded in metrics.json
   Device device = Device::cpu;
   // Data-parallel training (docs/distributed.md): the job's ranks (null: one process) and how
   // they synchronise. batch_size stays the global batch; rank 0 alone prints and writes files.

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -61,9 +62,11 @@ inline void use_one_cycle_nesterov(CifarJob& job) {
 
 // requires: recipe "notebook" or "fast"; `train` the training set (the fast recipe
 // standardises with its statistics and whitens with a sample of it); `fixes` the fast
-// recipe's switches. ensures: the job with the recipe's defaults.
+// recipe's switches; `notebook_bn_momentum` the notebook CNN's BatchNorm momentum (Keras'
+// sense). ensures: the job with the recipe's defaults; a momentum other than Keras' 0.99 is
+// listed in recipe_fixes ("bn-momentum=M").
 inline CifarJob scratch_recipe(const std::string& recipe, const ImageDataset& train,
-                               const FastRecipeFixes& fixes = {}) {
+                               const FastRecipeFixes& fixes = {}, double notebook_bn_momentum = 0.99) {
   CifarJob job;
   job.recipe = recipe;
   job.name = "scratch_cnn";
@@ -73,7 +76,14 @@ inline CifarJob scratch_recipe(const std::string& recipe, const ImageDataset& tr
     job.batch_size = 64;
     job.augment = notebook_augmentation();
     job.learning_rate = 1e-3;
-    job.build = [](const CifarJob& j) { return make_notebook_cnn<float>(10, j.seed); };
+    job.build = [notebook_bn_momentum](const CifarJob& j) {
+      return make_notebook_cnn<float>(10, j.seed, true, notebook_bn_momentum);
+    };
+    if (notebook_bn_momentum != 0.99) {
+      std::ostringstream change;
+      change << "bn-momentum=" << notebook_bn_momentum;
+      job.recipe_fixes.push_back(change.str());
+    }
     job.make_optimizer = [](const CifarJob& j) {
       AdamOptions o;
       o.lr = j.learning_rate;

@@ -26,7 +26,7 @@ struct CifarJobResult {
   std::string name;          // e.g. "scratch_cnn"; also names the report's files
   std::string approach;      // e.g. "CNN from scratch"
   std::string recipe = "notebook";  // the recipe that set the job up
-  std::vector<std::string> recipe_fixes;  // the fast recipe's fixes it used (none: runs from before them)
+  std::vector<std::string> recipe_fixes;  // the recipe's fixes and changes it used (none: runs from before them)
   std::string architecture;  // the model's name
   std::string device;        // e.g. "cpu (16 threads)"
   Shape input_shape;         // [C, H, W] the model takes

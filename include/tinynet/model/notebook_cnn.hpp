@@ -20,17 +20,22 @@
 
 namespace tinynet {
 
+// requires: 0 <= bn_momentum <= 1.
 // ensures: an unbuilt Sequential "notebook_cnn"; dropout generators seeded from `seed`;
 // with_dropout false leaves the Dropout layers out (for step-by-step comparisons with another
-// framework, whose masks cannot be the same).
+// framework, whose masks cannot be the same); its BatchNorms' moving averages keep
+// `bn_momentum` of the old value per step (Keras' sense and default; PyTorch's default is 0.9).
 template <class T>
-std::unique_ptr<Sequential<T>> make_notebook_cnn(int classes = 10, std::uint64_t seed = 0, bool with_dropout = true) {
+std::unique_ptr<Sequential<T>> make_notebook_cnn(int classes = 10, std::uint64_t seed = 0, bool with_dropout = true,
+                                                 double bn_momentum = 0.99) {
+  BatchNormOptions batch_norm;
+  batch_norm.momentum = bn_momentum;
   auto net = std::make_unique<Sequential<T>>("notebook_cnn");
   int dropouts = 0;
   auto conv_block = [&](int filters, Padding padding) {
     net->template add<Conv2D<T>>(filters, 3, 1, padding);
     net->template add<ReLU<T>>();
-    net->template add<BatchNorm<T>>();
+    net->template add<BatchNorm<T>>(batch_norm);
   };
   auto dropout = [&](double rate) {
     if (with_dropout) net->template add<Dropout<T>>(rate, seed * 1000 + ++dropouts);
@@ -46,7 +51,7 @@ std::unique_ptr<Sequential<T>> make_notebook_cnn(int classes = 10, std::uint64_t
   net->template add<Flatten<T>>();
   net->template add<Dense<T>>(512);
   net->template add<ReLU<T>>();
-  net->template add<BatchNorm<T>>();
+  net->template add<BatchNorm<T>>(batch_norm);
   dropout(0.5);
   net->template add<Dense<T>>(classes);
   return net;
