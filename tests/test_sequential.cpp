@@ -3,10 +3,12 @@
 #include <sstream>
 
 #include "layer_test_helpers.hpp"
+#include "tinynet/layers/bottleneck.hpp"
 #include "tinynet/layers/conv2d.hpp"
 #include "tinynet/layers/dense.hpp"
 #include "tinynet/layers/flatten.hpp"
 #include "tinynet/layers/relu.hpp"
+#include "tinynet/layers/residual.hpp"
 #include "tinynet/layers/sequential.hpp"
 #include "tinynet/layers/zero_padding2d.hpp"
 
@@ -47,6 +49,35 @@ TEST_CASE("Sequential gradients through conv, relu, flatten, dense", "[sequentia
   model.add<Flatten<double>>();
   model.add<Dense<double>>(4);
   tinynet_test::require_gradients_match(model, tinynet_test::random_tensor(Shape{2, 2, 5, 5}, 9));
+}
+
+TEST_CASE("A model's layers share a few gradient blocks; nested composites keep live gradients apart",
+          "[sequential][gradcheck]") {
+  // A Residual (its input gradient is read again after its branch), a projection and an
+  // identity Bottleneck (their summed gradient feeds both paths) and Flatten (returns a view of
+  // its dy): a block lent while a gradient in it is still needed would break the gradients.
+  Sequential<double> model;
+  model.add<Conv2D<double>>(8, 3);
+  auto branch = std::make_unique<Sequential<double>>();
+  branch->add<Conv2D<double>>(8, 3);
+  branch->add<ReLU<double>>();
+  branch->add<Conv2D<double>>(8, 3);
+  model.add<Residual<double>>(std::move(branch));
+  BottleneckOptions projection;
+  projection.stride = 2;
+  projection.projection = true;
+  model.add<Bottleneck<double>>(2, projection);
+  model.add<Bottleneck<double>>(2);
+  model.add<Flatten<double>>();
+  model.add<Dense<double>>(3);
+  const Tensor<double> x = tinynet_test::random_tensor(Shape{2, 3, 6, 6}, 17);
+  tinynet_test::require_gradients_match(model, x, 1e-5, {}, 1e-5);  // floor: as the Bottleneck's own check
+
+  const GradientPool<double>* pool = model.gradient_pool();
+  REQUIRE(pool != nullptr);
+  CHECK(pool->block_numel() == 2 * 8 * 6 * 6);  // the batch's largest gradient (the Residual's)
+  CHECK(pool->blocks() == 4);                    // what the projection block keeps live at once
+  CHECK(static_cast<const Composite<double>&>(model.layer(1)).gradient_pool() == pool);
 }
 
 TEST_CASE("Sequential reports which layer failed to build", "[sequential]") {

@@ -216,7 +216,7 @@ void evaluate(const SavedRunFlags& f) {
   auto optimizer = saved.job.make_optimizer(saved.job);
   ConstantLr schedule(1e-3);
   Trainer<float> trainer(*model, loss, *optimizer, schedule);
-  const Evaluation e = trainer.evaluate(data.test, job_format(saved.job), 256, true, saved.job.tta);
+  const Evaluation e = trainer.evaluate(data.test, job_format(saved.job), eval_batch_size(saved.job, 1), true, saved.job.tta);
   std::printf("%s on %lld test images: accuracy %.2f%%, loss %.4f\n", saved.result.name.c_str(),
               static_cast<long long>(data.test.size()), 100 * e.accuracy, e.loss);
   std::printf("confusion matrix (rows: true class, columns: predicted):\n%12s", "");

@@ -72,6 +72,13 @@ struct CifarJob {
   DataParallelOptions parallel;
 };
 
+// ensures: the batch validation and test images are evaluated in: each rank's share of the
+// training batch (as Keras' validation_batch_size), so evaluation needs no more memory than
+// a training step.
+inline std::int64_t eval_batch_size(const CifarJob& job, int ranks) {
+  return std::max<std::int64_t>(1, (job.batch_size + ranks - 1) / ranks);
+}
+
 // ensures: a BatchFormat converter applying `p` (thread-safe: it shares only `p`).
 inline ImageConverter make_image_converter(Preprocessing p) {
   return [p](const ImageDataset& data, const std::int64_t* indices, std::int64_t count, float* out) {
@@ -159,6 +166,7 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& d
   fit.validation_format = format;
   fit.metadata = {{"job", job.name}};
   fit.divergence = job.divergence;
+  fit.eval_batch_size = eval_batch_size(job, ranks.size());
   check_resume_possible(job.name, job.resume, job.start_if_no_checkpoint, fit.checkpoint_path, log);
   if (job.resume && std::filesystem::exists(fit.checkpoint_path)) {
     fit.first_epoch = resume_training(fit.checkpoint_path, *model, *optimizer, *schedule);
@@ -212,9 +220,9 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& d
   r.images_per_second = training_seconds > 0 ? split.train.size() * r.history.epochs.size() / training_seconds : 0;
 
   if (leader) save_checkpoint<float>(job.out_dir + "/model.tnck", *model, nullptr, {});
-  r.test = trainer.evaluate(data.test, format, 256, true, job.tta);  // each rank its share, results reduced
+  r.test = trainer.evaluate(data.test, format, fit.eval_batch_size, true, job.tta);  // each rank its share, reduced
   evaluate_best_checkpoint(fit.best_model_path, ranks, *model, data_parallel.get(), [&] {
-    return trainer.evaluate(data.test, format, 256, false, job.tta).accuracy;
+    return trainer.evaluate(data.test, format, fit.eval_batch_size, false, job.tta).accuracy;
   }, r);
   if (!leader) return r;
   write_run_result(job.out_dir + "/metrics.json", r);

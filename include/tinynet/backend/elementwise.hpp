@@ -3,6 +3,7 @@
 // add_forward:      y = a + b.
 // add_relu_forward: y = max(a + b, 0), the tail of a residual block in one pass
 //                   (backward: relu_backward(y, dy, d(a+b)) from backend/activation.hpp).
+//                   For both, y may be a or b (element by element, in place).
 // scale_shift:      y = scale * x + offset (Rescaling; its backward is scale_shift(dy, scale, 0)).
 #pragma once
 

@@ -127,9 +127,9 @@ class BatchNorm : public Layer<T> {
   const Tensor<T>& backward(const Tensor<T>& dy) override {
     this->check_grad_output(dy, output_);
     const bool want_dx = this->input_grad_needed(), train = this->trainable();
-    if (want_dx) grad_input_.resize(input_.shape(), input_.device());
+    if (want_dx) this->grad_input_.resize(input_.shape(), input_.device());
     Tensor<T> dgamma = this->params_.grad(0), dbeta = this->params_.grad(1);
-    Tensor<T>* dx = want_dx ? &grad_input_ : nullptr;
+    Tensor<T>* dx = want_dx ? &this->grad_input_ : nullptr;
     const Tensor<T>* relu_output = relu_ ? &output_ : nullptr;
     if (used_batch_statistics_ && synchronized())
       backward_synchronized(dy, relu_output, dx, train ? &dgamma : nullptr, train ? &dbeta : nullptr);
@@ -139,8 +139,8 @@ class BatchNorm : public Layer<T> {
     else
       batch_norm_backward_inference(input_, dy, relu_output, gamma(), moving_mean(), moving_variance(), epsilon_, dx,
                                     train ? &dgamma : nullptr, train ? &dbeta : nullptr);
-    if (!want_dx) grad_input_ = Tensor<T>();
-    return grad_input_;
+    if (!want_dx) this->grad_input_ = Tensor<T>();
+    return this->grad_input_;
   }
 
   // ensures: beta's range, and gamma's unless scale() is false (when trainable()).
@@ -212,7 +212,7 @@ class BatchNorm : public Layer<T> {
   bool scale_ = true;
   double beta_lr_mult_ = 1, beta_decay_mult_ = 1;
   bool used_batch_statistics_ = false;
-  Tensor<T> input_, output_, grad_input_;
+  Tensor<T> input_, output_;
   Tensor<T> saved_mean_, saved_inv_std_;  // batch statistics of the last training forward
   CrossReplicaSum cross_replica_sum_;     // set: synchronized over data-parallel ranks
   std::vector<double> sums_, mean_, variance_, inv_std_;  // synchronized: global statistics (double)

@@ -92,23 +92,29 @@ class Bottleneck : public Composite<T> {
       folded_ = false;
     }
     this->check_grad_output(dy, output_);
+    GradientPool<T>& pool = this->gradient_pool_for(dy);
+    grad_sum_ = pool.block_other_than({&dy});
     grad_sum_.resize(dy.shape(), dy.device());
     relu_backward(output_, dy, grad_sum_);
+    typename GradientPool<T>::Pin keep_sum(pool, grad_sum_);  // the shortcut reads it after the main path
     const Tensor<T>* g = &grad_sum_;
     auto path = main_path();
     for (std::size_t i = path.size(); i-- > 0;) {
       path[i]->set_input_grad_needed(i > 0 || this->input_grad_needed());
-      g = &path[i]->backward(*g);
+      g = &this->backward_child(*path[i], *g, pool);
     }
+    typename GradientPool<T>::Pin keep_main(pool, *g);
     const Tensor<T>* g_shortcut = &grad_sum_;
     if (options_.projection) {
       conv_shortcut_->set_input_grad_needed(this->input_grad_needed());
-      g_shortcut = &conv_shortcut_->backward(bn_shortcut_->backward(grad_sum_));
+      g_shortcut = &this->backward_child(*bn_shortcut_, grad_sum_, pool);
+      g_shortcut = &this->backward_child(*conv_shortcut_, *g_shortcut, pool);
     }
-    if (!this->input_grad_needed()) return grad_input_ = Tensor<T>();
-    grad_input_.resize(g->shape(), g->device());
-    add_forward(*g, *g_shortcut, grad_input_);
-    return grad_input_;
+    if (!this->input_grad_needed()) return this->grad_input_ = Tensor<T>();
+    this->grad_input_ = pool.block_other_than({g, g_shortcut});
+    this->grad_input_.resize(g->shape(), g->device());
+    add_forward(*g, *g_shortcut, this->grad_input_);
+    return this->grad_input_;
   }
 
  private:
@@ -123,9 +129,12 @@ class Bottleneck : public Composite<T> {
     for (Layer<T>* l : main_path()) h = &l->forward(*h);
     return join(*h, options_.projection ? bn_shortcut_->forward(conv_shortcut_->forward(x)) : x);
   }
-  // ensures: output_ = relu(main + shortcut).
+  // requires: main the output of bn_c (or of conv_c with bn_c folded).
+  // ensures: output_ = relu(main + shortcut), written over main: nothing reads main again
+  // (bn_c has no ReLU, so its backward needs only its input; conv_c's needs only its input),
+  // and the block keeps one tensor of its output's size instead of two.
   const Tensor<T>& join(const Tensor<T>& main, const Tensor<T>& shortcut) {
-    output_.resize(main.shape(), main.device());
+    output_ = main;  // shares main's storage
     add_relu_forward(main, shortcut, output_);
     return output_;
   }
@@ -139,7 +148,7 @@ class Bottleneck : public Composite<T> {
   BottleneckOptions options_;
   Conv2D<T>*conv_a_, *conv_b_, *conv_c_, *conv_shortcut_ = nullptr;
   BatchNorm<T>*bn_a_, *bn_b_, *bn_c_, *bn_shortcut_ = nullptr;
-  Tensor<T> input_, output_, grad_sum_, grad_input_;
+  Tensor<T> input_, output_, grad_sum_;
   bool folded_ = false;  // the last forward() folded the batch norms (inference)
 };
 

@@ -3,11 +3,15 @@
 // A Composite owns its children. After the children are built, adopt_children()
 // declares their parameters in the composite's own set (as "child/entry") and binds
 // every child into that one buffer, so a composite's parameters are contiguous too.
-// Training mode and trainability propagate to the children.
+// Training mode and trainability propagate to the children. In backward() the outermost
+// composite owns a GradientPool and lends its blocks to every layer inside it (its children,
+// their children, ...) for their input gradients (gradient_pool.hpp).
 #pragma once
 
+#include <algorithm>
 #include <cctype>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -46,6 +50,18 @@ class Composite : public Layer<T> {
     this->params_.bind(values, grads);
     bind_children();
   }
+  void share_gradient_pool(GradientPool<T>* pool) override {
+    if (pool != owned_pool_.get()) owned_pool_.reset();
+    pool_ = pool;
+    for (auto& c : children_) c->share_gradient_pool(pool);
+  }
+  // ensures: the pool backward() lent from (null before the first backward()).
+  const GradientPool<T>* gradient_pool() const { return pool_; }
+  std::int64_t largest_gradient_sample_numel() const override {
+    std::int64_t largest = Layer<T>::largest_gradient_sample_numel();
+    for (const auto& c : children_) largest = std::max(largest, c->largest_gradient_sample_numel());
+    return largest;
+  }
   void collect_rngs(std::vector<std::pair<std::string, Rng*>>& out) override {
     for (auto& c : children_) {
       std::vector<std::pair<std::string, Rng*>> inner;
@@ -82,6 +98,24 @@ class Composite : public Layer<T> {
     bind_children();
   }
 
+  // requires: called at the start of backward(dy). ensures: the pool this composite lends
+  // from: its container's, or (outermost) its own, with blocks for dy's batch.
+  GradientPool<T>& gradient_pool_for(const Tensor<T>& dy) {
+    if (!pool_) {
+      owned_pool_ = std::make_unique<GradientPool<T>>();
+      share_gradient_pool(owned_pool_.get());
+    }
+    if (pool_ == owned_pool_.get())
+      pool_->reserve(std::max<std::int64_t>(dy.dim(0), 1) * largest_gradient_sample_numel(), dy.device());
+    return *pool_;
+  }
+  // ensures: child.backward(dy), its dx written into a block of `pool` that holds neither dy
+  // nor a pinned gradient.
+  static const Tensor<T>& backward_child(Layer<T>& child, const Tensor<T>& dy, GradientPool<T>& pool) {
+    child.lend_grad_input(pool.block_other_than({&dy}));
+    return child.backward(dy);
+  }
+
   std::vector<LayerPtr<T>> children_;
 
  private:
@@ -115,6 +149,8 @@ class Composite : public Layer<T> {
   }
 
   std::map<std::string, int> type_counts_;
+  GradientPool<T>* pool_ = nullptr;             // the pool backward() lends from
+  std::unique_ptr<GradientPool<T>> owned_pool_;  // the outermost composite owns the pool
 };
 
 }  // namespace tinynet

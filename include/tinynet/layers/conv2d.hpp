@@ -103,14 +103,14 @@ class Conv2D : public Layer<T> {
     if (input_.empty())
       fail(this->label(), ": backward() needs a forward() first (forward_with_batch_norm() keeps no input)");
     this->check_grad_output(dy, output_);
-    if (this->input_grad_needed()) grad_input_.resize(input_.shape(), input_.device());
+    if (this->input_grad_needed()) this->grad_input_.resize(input_.shape(), input_.device());
     Tensor<T> dkernel = this->params_.grad(0), dbias = options_.use_bias ? this->params_.grad(1) : Tensor<T>();
     const bool train = this->trainable();
-    conv2d_backward(input_, kernel(), dy, this->input_grad_needed() ? &grad_input_ : nullptr,
+    conv2d_backward(input_, kernel(), dy, this->input_grad_needed() ? &this->grad_input_ : nullptr,
                     train && options_.kernel_trainable ? &dkernel : nullptr,
                     train && options_.use_bias ? &dbias : nullptr, geometry_, workspace_);
-    if (!this->input_grad_needed()) grad_input_ = Tensor<T>();
-    return grad_input_;
+    if (!this->input_grad_needed()) this->grad_input_ = Tensor<T>();
+    return this->grad_input_;
   }
 
   // ensures: the bias's range, and the kernel's unless options.kernel_trainable is false (when trainable()).
@@ -131,7 +131,7 @@ class Conv2D : public Layer<T> {
   Conv2DOptions options_;
   ConvGeometry geometry_;
   ConvWorkspace<T> workspace_;
-  Tensor<T> input_, output_, grad_input_;
+  Tensor<T> input_, output_;
 };
 
 }  // namespace tinynet

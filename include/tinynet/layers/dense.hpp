@@ -46,12 +46,12 @@ class Dense : public Layer<T> {
   const Tensor<T>& backward(const Tensor<T>& dy) override {
     this->check_grad_output(dy, output_);
     const bool want_dx = this->input_grad_needed(), train = this->trainable();
-    if (want_dx) grad_input_.resize(input_.shape(), input_.device());
+    if (want_dx) this->grad_input_.resize(input_.shape(), input_.device());
     Tensor<T> dkernel = this->params_.grad(0), dbias = use_bias_ ? this->params_.grad(1) : Tensor<T>();
-    dense_backward(input_, kernel(), dy, want_dx ? &grad_input_ : nullptr, train ? &dkernel : nullptr,
+    dense_backward(input_, kernel(), dy, want_dx ? &this->grad_input_ : nullptr, train ? &dkernel : nullptr,
                    train && use_bias_ ? &dbias : nullptr);
-    if (!want_dx) grad_input_ = Tensor<T>();
-    return grad_input_;
+    if (!want_dx) this->grad_input_ = Tensor<T>();
+    return this->grad_input_;
   }
 
   Tensor<T> kernel() const { return this->params_.value(0); }
@@ -60,7 +60,7 @@ class Dense : public Layer<T> {
   std::int64_t units_;
   bool use_bias_;
   KernelInit kernel_init_;
-  Tensor<T> input_, output_, grad_input_;
+  Tensor<T> input_, output_;
 };
 
 }  // namespace tinynet

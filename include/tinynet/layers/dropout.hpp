@@ -55,11 +55,11 @@ class Dropout : public Layer<T> {
 
   const Tensor<T>& backward(const Tensor<T>& dy) override {
     this->check_grad_output(dy, masked_ ? output_ : identity_output_);
-    if (!this->input_grad_needed()) return grad_input_ = Tensor<T>();
+    if (!this->input_grad_needed()) return this->grad_input_ = Tensor<T>();
     if (!masked_) return identity_grad_ = dy;
-    grad_input_.resize(dy.shape(), dy.device());
-    dropout_backward(mask_, dy, grad_input_);
-    return grad_input_;
+    this->grad_input_.resize(dy.shape(), dy.device());
+    dropout_backward(mask_, dy, this->grad_input_);
+    return this->grad_input_;
   }
 
  private:
@@ -67,8 +67,8 @@ class Dropout : public Layer<T> {
   Rng rng_;
   std::int64_t first_sample_ = 0;
   bool masked_ = false;  // whether the last forward applied a mask
-  Tensor<T> mask_, output_, grad_input_;          // owned buffers of the masked path
-  Tensor<T> identity_output_, identity_grad_;      // views of x and dy in the identity path
+  Tensor<T> mask_, output_;                   // owned buffers of the masked path
+  Tensor<T> identity_output_, identity_grad_;  // views of x and dy in the identity path
 };
 
 }  // namespace tinynet

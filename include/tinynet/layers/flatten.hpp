@@ -23,12 +23,12 @@ class Flatten : public Layer<T> {
   }
   const Tensor<T>& backward(const Tensor<T>& dy) override {
     this->check_grad_output(dy, output_);
-    grad_input_ = dy.reshaped(this->input_shape().prepend(dy.dim(0)));
-    return grad_input_;
+    this->grad_input_ = dy.reshaped(this->input_shape().prepend(dy.dim(0)));
+    return this->grad_input_;
   }
 
  private:
-  Tensor<T> output_, grad_input_;
+  Tensor<T> output_;
 };
 
 }  // namespace tinynet

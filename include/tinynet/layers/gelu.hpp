@@ -27,13 +27,13 @@ class GELU : public Layer<T> {
 
   const Tensor<T>& backward(const Tensor<T>& dy) override {
     this->check_grad_output(dy, output_);
-    grad_input_.resize(dy.shape(), dy.device());
-    gelu_backward(input_, dy, grad_input_);
-    return grad_input_;
+    this->grad_input_.resize(dy.shape(), dy.device());
+    gelu_backward(input_, dy, this->grad_input_);
+    return this->grad_input_;
   }
 
  private:
-  Tensor<T> input_, output_, grad_input_;
+  Tensor<T> input_, output_;
 };
 
 }  // namespace tinynet

@@ -31,15 +31,15 @@ class GlobalAveragePooling2D : public Layer<T> {
 
   const Tensor<T>& backward(const Tensor<T>& dy) override {
     this->check_grad_output(dy, output_);
-    if (!this->input_grad_needed()) return grad_input_ = Tensor<T>();
-    grad_input_.resize(input_shape_of_batch_, dy.device());
-    global_average_pool_backward(dy, grad_input_);
-    return grad_input_;
+    if (!this->input_grad_needed()) return this->grad_input_ = Tensor<T>();
+    this->grad_input_.resize(input_shape_of_batch_, dy.device());
+    global_average_pool_backward(dy, this->grad_input_);
+    return this->grad_input_;
   }
 
  private:
   Shape input_shape_of_batch_;
-  Tensor<T> output_, grad_input_;
+  Tensor<T> output_;
 };
 
 }  // namespace tinynet

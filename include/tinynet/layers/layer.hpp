@@ -13,8 +13,11 @@
 //                   output; ensures grads() of the trainable entries hold dLoss/dparam
 //                   (overwritten, not accumulated; skipped when !trainable()) and
 //                   returns dLoss/dx (an empty tensor when input_grad_needed() is false).
+//                   Inside a model, dx lives in a block the model lends from its
+//                   GradientPool: it stays valid until the model's next backward().
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -23,6 +26,7 @@
 #include "tinynet/core/error.hpp"
 #include "tinynet/core/random.hpp"
 #include "tinynet/core/tensor.hpp"
+#include "tinynet/layers/gradient_pool.hpp"
 #include "tinynet/layers/parameter_set.hpp"
 
 namespace tinynet {
@@ -92,6 +96,17 @@ class Layer {
         out.push_back({base + e.offset, e.shape.numel(), e.lr_mult, e.decay_mult});
   }
 
+  // ensures: the next backward() writes dLoss/dx into `block`'s storage (a container's
+  // GradientPool block, large enough for it) instead of storage of its own.
+  void lend_grad_input(const Tensor<T>& block) { grad_input_ = block; }
+  // ensures: this layer's containers (and their sub-layers) lend blocks of `pool`.
+  virtual void share_gradient_pool(GradientPool<T>* /*pool*/) {}
+  // ensures: the largest input or output gradient of one sample, in elements, of this layer
+  // and any sub-layer (what a GradientPool block must hold per sample).
+  virtual std::int64_t largest_gradient_sample_numel() const {
+    return std::max(input_shape_.numel(), output_shape_.numel());
+  }
+
   // ensures: (name, generator) of every random generator whose state a checkpoint must
   // keep (Dropout's), this layer's and its sub-layers'.
   virtual void collect_rngs(std::vector<std::pair<std::string, Rng*>>& /*out*/) {}
@@ -125,6 +140,7 @@ class Layer {
 
   ParameterSet<T> params_;
   Shape input_shape_, output_shape_;
+  Tensor<T> grad_input_;  // dLoss/dx of the last backward(): own storage or a lent block
 
  private:
   std::string name_;

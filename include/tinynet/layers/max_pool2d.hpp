@@ -54,10 +54,10 @@ class MaxPool2D : public Layer<T> {
 
   const Tensor<T>& backward(const Tensor<T>& dy) override {
     this->check_grad_output(dy, output_);
-    if (!this->input_grad_needed()) return grad_input_ = Tensor<T>();
-    grad_input_.resize(input_.shape(), input_.device());
-    max_pool2d_backward(input_, output_, dy, argmax_, grad_input_, geometry_);
-    return grad_input_;
+    if (!this->input_grad_needed()) return this->grad_input_ = Tensor<T>();
+    this->grad_input_.resize(input_.shape(), input_.device());
+    max_pool2d_backward(input_, output_, dy, argmax_, this->grad_input_, geometry_);
+    return this->grad_input_;
   }
 
   const ConvGeometry& geometry() const { return geometry_; }
@@ -66,7 +66,7 @@ class MaxPool2D : public Layer<T> {
   int pool_h_, pool_w_, stride_h_, stride_w_;
   Padding padding_;
   ConvGeometry geometry_;
-  Tensor<T> input_, output_, grad_input_;
+  Tensor<T> input_, output_;
   Tensor<std::int32_t> argmax_;  // winner of each output window, h*W+w in its plane
 };
 

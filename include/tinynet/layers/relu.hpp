@@ -23,13 +23,13 @@ class ReLU : public Layer<T> {
 
   const Tensor<T>& backward(const Tensor<T>& dy) override {
     this->check_grad_output(dy, output_);
-    grad_input_.resize(dy.shape(), dy.device());
-    relu_backward(output_, dy, grad_input_);
-    return grad_input_;
+    this->grad_input_.resize(dy.shape(), dy.device());
+    relu_backward(output_, dy, this->grad_input_);
+    return this->grad_input_;
   }
 
  private:
-  Tensor<T> output_, grad_input_;
+  Tensor<T> output_;
 };
 
 }  // namespace tinynet

@@ -39,14 +39,14 @@ class Rescaling : public Layer<T> {
   // ensures: dx = scale * dy.
   const Tensor<T>& backward(const Tensor<T>& dy) override {
     this->check_grad_output(dy, output_);
-    grad_input_.resize(dy.shape(), dy.device());
-    scale_shift(dy, static_cast<T>(scale_), T(0), grad_input_);
-    return grad_input_;
+    this->grad_input_.resize(dy.shape(), dy.device());
+    scale_shift(dy, static_cast<T>(scale_), T(0), this->grad_input_);
+    return this->grad_input_;
   }
 
  private:
   double scale_, offset_;
-  Tensor<T> output_, grad_input_;
+  Tensor<T> output_;
 };
 
 }  // namespace tinynet

@@ -42,17 +42,23 @@ class Residual : public Composite<T> {
 
   const Tensor<T>& backward(const Tensor<T>& dy) override {
     this->check_grad_output(dy, output_);
+    GradientPool<T>& pool = this->gradient_pool_for(dy);
     branch_->set_input_grad_needed(this->input_grad_needed());
-    const Tensor<T>& db = branch_->backward(dy);
-    if (!this->input_grad_needed()) return grad_input_ = Tensor<T>();
-    grad_input_.resize(dy.shape(), dy.device());
-    add_forward(dy, db, grad_input_);
-    return grad_input_;
+    const Tensor<T>* db = nullptr;
+    {
+      typename GradientPool<T>::Pin keep_dy(pool, dy);  // the sum below reads dy again
+      db = &this->backward_child(*branch_, dy, pool);
+    }
+    if (!this->input_grad_needed()) return this->grad_input_ = Tensor<T>();
+    this->grad_input_ = pool.block_other_than({&dy, db});
+    this->grad_input_.resize(dy.shape(), dy.device());
+    add_forward(dy, *db, this->grad_input_);
+    return this->grad_input_;
   }
 
  private:
   Sequential<T>* branch_;
-  Tensor<T> output_, grad_input_;
+  Tensor<T> output_;
 };
 
 }  // namespace tinynet

@@ -79,11 +79,12 @@ class Sequential : public Composite<T> {
       if (c.trainable() && c.parameters().count(ParameterKind::weight) > 0) first_learning = i;
     }
     const std::size_t stop = this->input_grad_needed() ? 0 : std::min(first_learning, this->children_.size());
+    GradientPool<T>& pool = this->gradient_pool_for(dy);
     const Tensor<T>* g = &dy;
     std::int64_t offset = this->parameters().size();  // where child i's parameters begin
     for (std::size_t i = this->children_.size(); i-- > stop;) {
       this->children_[i]->set_input_grad_needed(i > stop || this->input_grad_needed());
-      g = &this->children_[i]->backward(*g);
+      g = &this->backward_child(*this->children_[i], *g, pool);
       offset -= this->children_[i]->parameters().size();
       if (backward_observer_) backward_observer_(offset);
     }

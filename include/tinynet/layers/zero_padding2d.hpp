@@ -43,10 +43,10 @@ class ZeroPadding2D : public Layer<T> {
 
   const Tensor<T>& backward(const Tensor<T>& dy) override {
     this->check_grad_output(dy, output_);
-    if (!this->input_grad_needed()) return grad_input_ = Tensor<T>();
-    grad_input_.resize(input_shape_of_batch_, dy.device());
-    zero_pad2d_backward(dy, grad_input_, pad_);
-    return grad_input_;
+    if (!this->input_grad_needed()) return this->grad_input_ = Tensor<T>();
+    this->grad_input_.resize(input_shape_of_batch_, dy.device());
+    zero_pad2d_backward(dy, this->grad_input_, pad_);
+    return this->grad_input_;
   }
 
   const ExplicitPadding& padding() const { return pad_; }
@@ -54,7 +54,7 @@ class ZeroPadding2D : public Layer<T> {
  private:
   ExplicitPadding pad_;
   Shape input_shape_of_batch_;
-  Tensor<T> output_, grad_input_;
+  Tensor<T> output_;
 };
 
 }  // namespace tinynet

@@ -4,8 +4,10 @@
 // Layouts: x [N,C,H,W], kernel [OC,C,KH,KW] (OIHW), y [N,OC,OH,OW]. Every convolution can
 // run as im2col + GEMM (backend/cpu/conv2d_im2col.hpp); 3x3 stride-1 ones also by Winograd
 // (backend/cpu/winograd_conv3x3.hpp) in the forward and the backward-data pass (the kernel
-// gradient is always im2col's). A layer's ConvWorkspace keeps its buffers and its choice
-// (per batch size) between calls.
+// gradient is always im2col's). A layer's ConvWorkspace keeps its choice (per batch size) and
+// folded batch norm between calls; the large scratch buffers (patches, transformed tiles and
+// kernels) are the calling thread's, shared by every convolution it runs (conv_scratch()), so
+// a model needs them once, not once per layer.
 #pragma once
 
 #include <cmath>
@@ -32,11 +34,24 @@ struct ConvChoiceMemo {
 
 template <class T>
 struct ConvWorkspace {
-  Im2colWorkspace<T> im2col;
-  WinogradWorkspace<T> winograd;
   Tensor<T> channel_scale, channel_shift;  // [OC]: a folded batch norm (conv2d_batch_norm_inference)
   ConvChoiceMemo forward_choice, backward_choice;
 };
+
+// The scratch one convolution call uses and leaves (grown to the largest call, never shrunk).
+template <class T>
+struct ConvScratch {
+  Im2colWorkspace<T> im2col;
+  WinogradWorkspace<T> winograd;
+};
+
+// ensures: the calling thread's ConvScratch. Take it on the thread that calls the operation
+// (outside parallel regions) and hand it to the workers by reference.
+template <class T>
+ConvScratch<T>& conv_scratch() {
+  thread_local ConvScratch<T> scratch;
+  return scratch;
+}
 
 namespace detail {
 // ensures: the shape key of conv_algorithm.hpp's cache for one convolution and direction.
@@ -71,11 +86,12 @@ ConvAlgorithm remembered_choice(ConvChoiceMemo& memo, const char* direction, std
 template <class T>
 void conv2d_forward_transformed(const Tensor<T>& x, const Tensor<T>& kernel, Tensor<T>& y, const ConvGeometry& g,
                                 ConvWorkspace<T>& ws, const ConvOutputTransform<T>& transform) {
+  ConvScratch<T>& scratch = conv_scratch<T>();
   const auto run = [&](ConvAlgorithm a) {
     if (a == ConvAlgorithm::im2col)
-      im2col_conv2d_forward(x, kernel, y, g, ws.im2col, transform);
+      im2col_conv2d_forward(x, kernel, y, g, scratch.im2col, transform);
     else
-      winograd_conv2d_forward(x, kernel, y, g, winograd_output_tile(a), ws.winograd, transform);
+      winograd_conv2d_forward(x, kernel, y, g, winograd_output_tile(a), scratch.winograd, transform);
   };
   if (!winograd_applies(g)) return run(ConvAlgorithm::im2col);
   run(detail::remembered_choice(ws.forward_choice, "forward", x.dim(0), g, sizeof(T), run));
@@ -121,17 +137,18 @@ template <class T>
 void conv2d_backward(const Tensor<T>& x, const Tensor<T>& kernel, const Tensor<T>& dy, Tensor<T>* dx,
                      Tensor<T>* dkernel, Tensor<T>* dbias, const ConvGeometry& g, ConvWorkspace<T>& ws) {
   Tensor<T>* const none = nullptr;
-  if (!dx || !winograd_applies(g)) return im2col_conv2d_backward(x, kernel, dy, dx, dkernel, dbias, g, ws.im2col);
+  ConvScratch<T>& scratch = conv_scratch<T>();
+  if (!dx || !winograd_applies(g)) return im2col_conv2d_backward(x, kernel, dy, dx, dkernel, dbias, g, scratch.im2col);
   const auto input_gradient = [&](ConvAlgorithm a) {
     if (a == ConvAlgorithm::im2col)
-      im2col_conv2d_backward(x, kernel, dy, dx, none, none, g, ws.im2col);
+      im2col_conv2d_backward(x, kernel, dy, dx, none, none, g, scratch.im2col);
     else
-      winograd_conv2d_backward_data(dy, kernel, *dx, g, winograd_output_tile(a), ws.winograd);
+      winograd_conv2d_backward_data(dy, kernel, *dx, g, winograd_output_tile(a), scratch.winograd);
   };
   const ConvAlgorithm a =
       detail::remembered_choice(ws.backward_choice, "backward-data", dy.dim(0), g, sizeof(T), input_gradient);
-  if (a == ConvAlgorithm::im2col) return im2col_conv2d_backward(x, kernel, dy, dx, dkernel, dbias, g, ws.im2col);
-  if (dkernel || dbias) im2col_conv2d_backward(x, kernel, dy, none, dkernel, dbias, g, ws.im2col);
+  if (a == ConvAlgorithm::im2col) return im2col_conv2d_backward(x, kernel, dy, dx, dkernel, dbias, g, scratch.im2col);
+  if (dkernel || dbias) im2col_conv2d_backward(x, kernel, dy, none, dkernel, dbias, g, scratch.im2col);
   input_gradient(a);
 }
 

@@ -9,7 +9,7 @@
 namespace tinynet {
 namespace cpu {
 
-// requires: a, b and y hold the same number of elements. ensures: y = a + b.
+// requires: a, b and y hold the same number of elements (y may be a or b). ensures: y = a + b.
 template <class T>
 void add_forward(const Tensor<T>& a, const Tensor<T>& b, Tensor<T>& y) {
   const T* p = a.data();

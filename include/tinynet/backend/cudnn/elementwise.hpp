@@ -19,7 +19,7 @@ void add_tensors(const char* op, const Tensor<T>& a, const Tensor<T>& b, Tensor<
 }
 }  // namespace detail
 
-// requires: a, b, y CUDA tensors of one size (checked). ensures: y = a + b.
+// requires: a, b, y CUDA tensors of one size (checked; y may be a or b). ensures: y = a + b.
 template <class T>
 void add_forward(const Tensor<T>& a, const Tensor<T>& b, Tensor<T>& y) {
   detail::add_tensors("add_forward", a, b, y, false);
