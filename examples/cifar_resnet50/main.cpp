@@ -1,6 +1,7 @@
 // cifar_resnet50: ImageNet-pretrained ResNet50 fine-tuned on CIFAR-10 (the reference
 // notebook's transfer-learning half). See docs/examples.md.
 #include <iostream>
+#include <utility>
 
 #include "common/cifar_job.hpp"
 #include "common/data_help.hpp"
@@ -45,7 +46,7 @@ int main(int argc, char** argv) {
     CifarJob job = resnet50_recipe(settings);
     apply_common_flags(flags, job);
     if (freeze_base) job.first_phase_epochs = job.epochs;
-    run_cifar_job(job, data);
+    run_cifar_job(job, std::move(data));
     return 0;
   } catch (const std::exception& e) {
     return fail_job("cifar_resnet50", e);

@@ -1,6 +1,7 @@
 // cifar_scratch: the reference notebook's CNN trained from scratch on CIFAR-10, or
 // (--recipe fast) tinynet's own faster, more accurate recipe. See docs/examples.md.
 #include <iostream>
+#include <utility>
 
 #include "common/cifar_job.hpp"
 #include "common/data_help.hpp"
@@ -40,7 +41,7 @@ int main(int argc, char** argv) {
     limit_dataset(data, flags.limit);
     CifarJob job = scratch_recipe(recipe, data.train, fixes, bn_momentum);
     apply_common_flags(flags, job);
-    run_cifar_job(job, data);
+    run_cifar_job(job, std::move(data));
     return 0;
   } catch (const std::exception& e) {
     return fail_job("cifar_scratch", e);

@@ -118,8 +118,10 @@ void evaluate_best_checkpoint(const std::string& path, Communicator& ranks, Sequ
   r.best_test_accuracy = test_accuracy();
 }
 
-// requires: data.train / data.test non-empty with the same classes.
-inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& data) {
+// requires: data.train / data.test non-empty with the same classes. Pass the data with
+// std::move when the caller needs it no more: the training images are released once split into
+// training and validation subsets, so the job holds them once.
+inline CifarJobResult run_cifar_job(const CifarJob& job, TrainTestSplit data) {
   SingleProcessCommunicator single_process;
   Communicator& ranks = job.ranks ? *job.ranks : single_process;
   const bool leader = ranks.rank() == 0;
@@ -127,6 +129,7 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& d
   std::ostream& log = leader ? std::cout : silent;
   std::filesystem::create_directories(job.out_dir);
   const auto split = split_train_validation(data.train, ValidationSplitOptions{job.validation_fraction, true, job.seed});
+  data.train = ImageDataset();
   log << job.name << ": " << split.train.size() << " training, " << split.validation.size() << " validation, "
       << data.test.size() << " test images, " << num_threads() << " threads"
       << (ranks.size() > 1 ? " on each of " + std::to_string(ranks.size()) + " ranks (" + ranks.name() + ")" : "")
@@ -134,9 +137,9 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, const TrainTestSplit& d
 
   auto model = job.build(job);
   const BatchFormat format = job_format(job);
-  const Shape sample = format.sample_shape(data.train.sample_shape(), job.name.c_str());
+  const Shape sample = format.sample_shape(split.train.sample_shape(), job.name.c_str());
   model->setup(sample, job.seed);
-  check_model_fits_classes(job.name, *model, data.train);
+  check_model_fits_classes(job.name, *model, split.train);
   BatchLoaderOptions loader_options;
   loader_options.batch_size = job.batch_size;
   loader_options.seed = job.seed;

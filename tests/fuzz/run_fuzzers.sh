@@ -13,7 +13,8 @@
 # Usage: tests/fuzz/run_fuzzers.sh [seconds-per-target] [build-dir] [jobs] [parallel]
 #   default 10 s per target (the CI smoke run); e.g. 3600 for an hour per target. jobs: build
 #   jobs; parallel: targets fuzzed at the same time (default 1), one core each.
-#   FUZZ_TARGETS="name ..." runs only those targets.
+#   FUZZ_TARGETS="name ..." runs only those targets; FUZZ_SECONDS_<target>=N gives one target
+#   another time (e.g. FUZZ_SECONDS_fuzz_checkpoint=600).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 seconds="${1:-10}"
@@ -49,7 +50,7 @@ fi
 # outside the runtimes and libc, one in libhdf5.
 in_libhdf5() {
   grep -E '^ +#[0-9]+ 0x' "$1" |
-    grep -vE 'libclang_rt|sanitizer|__interceptor|fuzzer::|libc\.so|__asan|__ubsan| in (malloc|calloc|realloc|free|mem(cpy|move|set)) ' |
+    grep -vE 'libclang_rt|sanitizer|__interceptor|fuzzer::|libc\.so|sysdeps/|__asan|__ubsan| in (malloc|calloc|realloc|free|mem(cpy|move|set)|str[a-z]*|__(mem|str)[a-z_]*) ' |
     head -1 | grep -q libhdf5
 }
 
@@ -59,6 +60,8 @@ mkdir -p "$TMPDIR"
 # fuzz_logs/$1.failed created when it failed.
 fuzz_target() {
   local t=$1 log="$build/fuzz_logs/$1.log" external=0 fork=() runs cov rss files cpu
+  local seconds_variable="FUZZ_SECONDS_$1"
+  local seconds="${!seconds_variable:-$seconds}"
   rm -f "$build/fuzz_logs/$t-"* "$build/fuzz_logs/$t.failed"
   [ "$t" = fuzz_keras_hdf5 ] && fork=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
   local timer=()   # CPU seconds need GNU time (Debian's "time"); without it the column says "?"
@@ -71,7 +74,7 @@ fuzz_target() {
     echo "$t: FAILED, see $log (the input is saved as $build/fuzz_logs/$t-*)"
   fi
   for input in $( [ ${#fork[@]} -gt 0 ] && ls "$build/fuzz_logs/$t-"* 2> /dev/null); do
-    if timeout 60 "$build/tests/fuzz/$t" -timeout=10 -malloc_limit_mb=$malloc_limit_mb "$input" > "$input.log" 2>&1; then
+    if timeout 30 "$build/tests/fuzz/$t" -timeout=10 -malloc_limit_mb=$malloc_limit_mb "$input" > "$input.log" 2>&1; then
       echo "$t: $input did not reproduce (fork mode saves an empty input when it cannot tell which one failed)"
     elif in_libhdf5 "$input.log"; then
       external=$((external + 1))
