@@ -5,7 +5,7 @@
 // every child into that one buffer, so a composite's parameters are contiguous too.
 // Training mode and trainability propagate to the children. In backward() the outermost
 // composite owns a GradientPool and lends its blocks to every layer inside it (its children,
-// their children, ...) for their input gradients (gradient_pool.hpp).
+// their children, ...) for their input gradients (core/gradient_pool.hpp).
 #pragma once
 
 #include <algorithm>

@@ -24,9 +24,9 @@
 #include <vector>
 
 #include "tinynet/core/error.hpp"
+#include "tinynet/core/gradient_pool.hpp"
 #include "tinynet/core/random.hpp"
 #include "tinynet/core/tensor.hpp"
-#include "tinynet/layers/gradient_pool.hpp"
 #include "tinynet/layers/parameter_set.hpp"
 
 namespace tinynet {

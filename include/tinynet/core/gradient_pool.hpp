@@ -1,4 +1,4 @@
-// tinynet/layers/gradient_pool.hpp: the few blocks a model's input gradients share.
+// tinynet/core/gradient_pool.hpp: the few blocks a model's input gradients share.
 //
 // In backward(), a layer's dLoss/dx is needed only until the layer before it has consumed
 // it. So instead of each layer keeping a gradient buffer of its own (as much memory again as
