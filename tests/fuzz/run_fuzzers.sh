@@ -8,8 +8,9 @@
 # does not name the file, or an allocation above the cap (-malloc_limit_mb).
 # Exception: Debian's libhdf5 1.10.8 has memory-safety bugs and hangs on malformed files
 # (docs/loaders.md). fuzz_keras_hdf5 runs in fork mode and keeps going past them; each input it
-# saved is run again, and only a finding whose innermost non-runtime frame is outside
-# libhdf5 fails the run (the others are counted as "libhdf5 findings").
+# saved is run again (with an 8 GB RSS limit: the 2 GB limit's report has no stack), and only
+# a finding whose innermost non-runtime frame is outside libhdf5 fails the run (the others are
+# counted as "libhdf5 findings").
 # Usage: tests/fuzz/run_fuzzers.sh [seconds-per-target] [build-dir] [jobs] [parallel]
 #   default 10 s per target (the CI smoke run); e.g. 3600 for an hour per target. jobs: build
 #   jobs; parallel: targets fuzzed at the same time (default 1), one core each.
@@ -74,7 +75,7 @@ fuzz_target() {
     echo "$t: FAILED, see $log (the input is saved as $build/fuzz_logs/$t-*)"
   fi
   for input in $( [ ${#fork[@]} -gt 0 ] && ls "$build/fuzz_logs/$t-"* 2> /dev/null); do
-    if timeout 30 "$build/tests/fuzz/$t" -timeout=10 -malloc_limit_mb=$malloc_limit_mb "$input" > "$input.log" 2>&1; then
+    if timeout 30 "$build/tests/fuzz/$t" -timeout=10 -malloc_limit_mb=$malloc_limit_mb -rss_limit_mb=8192 "$input" > "$input.log" 2>&1; then
       echo "$t: $input did not reproduce (fork mode saves an empty input when it cannot tell which one failed)"
     elif in_libhdf5 "$input.log"; then
       external=$((external + 1))
