@@ -55,8 +55,11 @@ in_libhdf5() {
     head -1 | grep -q libhdf5
 }
 
-export TMPDIR="$build/fuzz_tmp"   # the targets' scratch files
-mkdir -p "$TMPDIR"
+# The targets' scratch files: in memory where /dev/shm is (the checkpoint writer's fsync on a
+# disk left the fuzzers waiting on I/O half the time), one folder per invocation.
+scratch_root="$build"
+[ -d /dev/shm ] && [ -w /dev/shm ] && scratch_root=/dev/shm
+export TMPDIR="$(mktemp -d "$scratch_root/tinynet_fuzz.XXXXXX")"
 # ensures: target $1 fuzzed; its summary line in fuzz_logs/$1.summary, its verdicts on stdout,
 # fuzz_logs/$1.failed created when it failed.
 fuzz_target() {
