@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -189,6 +190,34 @@ TEST_CASE("Fast recipe fixes: switched off by name, recorded by runs, rebuilt by
   CHECK_FALSE(has_gelu(old));
   CHECK_FALSE(old.tta.average_logits);
   CHECK_FALSE(old.augment.crop_reflect);
+}
+
+TEST_CASE("Notebook recipe: BatchNorm momentum 0.9 by default, recorded, rebuilt by saved runs", "[recipes]") {
+  auto momenta = [](const CifarJob& job) {
+    auto net = job.build(job);
+    std::vector<double> found;
+    for (std::size_t i = 0; i < net->size(); ++i)
+      if (const auto* bn = dynamic_cast<const BatchNorm<float>*>(&net->layer(i))) found.push_back(bn->momentum());
+    return found;
+  };
+  const CifarJob fresh = scratch_recipe("notebook", ImageDataset{});
+  CHECK(momenta(fresh) == std::vector<double>(5, 0.9));
+  CHECK(fresh.recipe_fixes == std::vector<std::string>{"bn-momentum=0.9"});
+  CHECK(scratch_recipe("notebook", ImageDataset{}, {}, 0.99).recipe_fixes.empty());
+
+  CifarJobResult run;
+  run.name = "scratch_cnn";
+  run.recipe = "notebook";
+  run.recipe_fixes = fresh.recipe_fixes;
+  run.class_names = {"a"};
+  run.test.confusion = ConfusionMatrix(1);
+  nlohmann::json j = nlohmann::json::parse(to_json(run).dump());
+  CHECK(momenta(recipe_for_run(run_result_from_json(j, "new.json"))) == std::vector<double>(5, 0.9));
+  j.erase("recipe_fixes");  // a run from before the entry: Keras' 0.99
+  CHECK(momenta(recipe_for_run(run_result_from_json(j, "old.json"))) == std::vector<double>(5, 0.99));
+  CHECK_THROWS_WITH(notebook_bn_momentum_from_fixes({"gelu"}), Catch::Contains("unknown notebook-recipe entry 'gelu'"));
+  CHECK_THROWS_WITH(notebook_bn_momentum_from_fixes({"bn-momentum=0.9x"}), Catch::Contains("'bn-momentum=0.9x'"));
+  CHECK_THROWS_WITH(notebook_bn_momentum_from_fixes({"bn-momentum=2"}), Catch::Contains("in [0, 1]"));
 }
 
 TEST_CASE("A run result reads back from its JSON; a saved ResNet50 run gets the recipe it names", "[recipes]") {

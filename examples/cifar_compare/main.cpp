@@ -99,8 +99,6 @@ void train_and_report(const CompareFlags& f, bool limit_named) {
   CifarJob scratch = scratch_recipe(f.scratch_recipe, data.train);
   apply_common_flags(flags, scratch);
   scratch.out_dir = out + "/" + scratch.name;
-  // 10 epochs of 70 steps: with fewer, BatchNorm's moving statistics (momentum 0.99) are
-  // still far from the data and the scratch CNN scores chance level in inference mode.
   if (f.quick) scratch.epochs = 10;
   if (f.scratch_epochs) scratch.epochs = *f.scratch_epochs;
   results.push_back(run_or_reuse(scratch, data, f.force));

@@ -24,11 +24,11 @@ int main(int argc, char** argv) {
                  "fast recipe: comma-separated steps towards airbench94 to leave out, to measure them (whitening-sample, "
                  "gelu, reflect-crops, whitening-bias, torch-init, linear-schedule, lookahead-epochs, tta-logits, "
                  "drop-last)");
-  double bn_momentum = 0.99;
+  double bn_momentum = kNotebookBnMomentum;
   auto* bn_momentum_flag =
       app.add_option("--bn-momentum", bn_momentum,
                      "notebook recipe: the BatchNorm moving averages' momentum, Keras' sense (keep this share of the "
-                     "old value each step; PyTorch's default is 0.9)")
+                     "old value each step; PyTorch's default; the notebook's Keras used 0.99)")
           ->check(CLI::Range(0.0, 1.0))
           ->capture_default_str();
   parse_or_exit(app, argc, argv);

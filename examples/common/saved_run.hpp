@@ -30,9 +30,9 @@ inline CifarJob recipe_for_run(const CifarJobResult& run) {
   const std::string& name = run.name;
   check(name != "fast_resnet", "run '", name,
         "' comes from the earlier fast recipe (a ResNet-9 this version no longer builds); train it again");
-  if (name == "scratch_cnn" || name == "fast_cnn")
-    return scratch_recipe(name == "scratch_cnn" ? "notebook" : "fast", ImageDataset{},
-                          fast_recipe_fixes_from_names(run.recipe_fixes));
+  if (name == "scratch_cnn")
+    return scratch_recipe("notebook", ImageDataset{}, {}, notebook_bn_momentum_from_fixes(run.recipe_fixes));
+  if (name == "fast_cnn") return scratch_recipe("fast", ImageDataset{}, fast_recipe_fixes_from_names(run.recipe_fixes));
   check(name == "resnet50", "unknown run '", name, "' (expected scratch_cnn, fast_cnn or resnet50)");
   ResNet50Settings settings;
   settings.recipe = run.recipe;
