@@ -17,7 +17,7 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <exception>
+#include <cstdlib>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -68,23 +68,20 @@ inline void use_one_cycle_nesterov(CifarJob& job) {
 // (docs/examples.md); a run with a momentum other than Keras' records it ("bn-momentum=M").
 constexpr double kNotebookBnMomentum = 0.9;
 constexpr double kKerasBnMomentum = 0.99;
+constexpr const char* kBnMomentumEntry = "bn-momentum=";
 
 // requires: `recipe_fixes` a notebook run's recorded departures from the notebook.
 // ensures: the BatchNorm momentum it trained with: the "bn-momentum=M" entry's M, Keras' 0.99
 // when there is none (runs before the entry existed); an unknown entry is an Error naming it.
 inline double notebook_bn_momentum_from_fixes(const std::vector<std::string>& recipe_fixes) {
   double momentum = kKerasBnMomentum;
-  const std::string prefix = "bn-momentum=";
+  const std::string prefix = kBnMomentumEntry;
   for (const std::string& entry : recipe_fixes) {
     check(entry.rfind(prefix, 0) == 0, "unknown notebook-recipe entry '", entry, "' (known: bn-momentum=M)");
-    std::size_t used = 0;
-    const std::string value = entry.substr(prefix.size());
-    try {
-      momentum = std::stod(value, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    check(used == value.size() && used > 0 && momentum >= 0 && momentum <= 1, "notebook-recipe entry '", entry,
+    const char* value = entry.c_str() + prefix.size();
+    char* end = nullptr;
+    momentum = std::strtod(value, &end);
+    check(end != value && *end == '\0' && momentum >= 0 && momentum <= 1, "notebook-recipe entry '", entry,
           "': the momentum must be a number in [0, 1]");
   }
   return momentum;
@@ -111,7 +108,7 @@ inline CifarJob scratch_recipe(const std::string& recipe, const ImageDataset& tr
     };
     if (notebook_bn_momentum != kKerasBnMomentum) {
       std::ostringstream change;
-      change << "bn-momentum=" << notebook_bn_momentum;
+      change << kBnMomentumEntry << notebook_bn_momentum;
       job.recipe_fixes.push_back(change.str());
     }
     job.make_optimizer = [](const CifarJob& j) {
