@@ -328,9 +328,8 @@ void register_model(const std::string& model) {
   for (const auto& p : passes)
     for (const auto& e : s.convs.entries) {
       const std::string name = std::string(p.first) + "/" + model + "/" + conv_id(e.key);
-      // 3x3 stride-1 shapes once per path (the kernel gradient is im2col's in all), the others by im2col
-      const bool both_ways = tinynet::cpu::winograd_applies(e.key) && p.second != ConvPass::backward_weights;
-      if (!both_ways) {
+      // 3x3 stride-1 shapes once per path, the others by im2col
+      if (!tinynet::cpu::winograd_applies(e.key)) {
         add(name, [=](benchmark::State& st) {
           bm_conv(st, e.key, p.second, ConvAlgorithm::im2col, label(e.first_layer, e.uses));
         });

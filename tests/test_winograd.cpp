@@ -103,7 +103,35 @@ TEST_CASE("Winograd tile transforms give a 3x3 correlation of one tile", "[conv2
   check_tile(cpu::WinogradF4<double>{});
 }
 
-TEST_CASE("Winograd convolutions equal im2col in double: forward, backward-data, at odd sizes and paddings",
+TEST_CASE("Winograd kernel-gradient transforms give a tile's 3x3 kernel gradient", "[conv2d][winograd]") {
+  // For y = correlate(d, g) on one tile, dL/dg[p][q] = sum over (i, j) of dy[i][j] d[i+p][j+q].
+  auto check_tile = [](auto transforms) {
+    using F = decltype(transforms);
+    constexpr int a = F::alpha, m = F::m;
+    double d[a][a], dy[m][m], v[a][a], w[a][a], product[a][a], dg[3][3];
+    for (int i = 0; i < a; ++i)
+      for (int j = 0; j < a; ++j) d[i][j] = std::sin(1.0 + i * 7 + j);
+    for (int i = 0; i < m; ++i)
+      for (int j = 0; j < m; ++j) dy[i][j] = std::cos(3.0 + i * 5 + j);
+    cpu::winograd_input_2d<F>(d, v);
+    cpu::winograd_output_gradient_2d<F>(dy, w);
+    for (int i = 0; i < a; ++i)
+      for (int j = 0; j < a; ++j) product[i][j] = w[i][j] * v[i][j];
+    cpu::winograd_kernel_gradient_2d<F>(product, dg);
+    for (int p = 0; p < 3; ++p)
+      for (int q = 0; q < 3; ++q) {
+        double expected = 0;
+        for (int i = 0; i < m; ++i)
+          for (int j = 0; j < m; ++j) expected += dy[i][j] * d[i + p][j + q];
+        INFO("F(" << m << "x" << m << ",3x3) kernel gradient (" << p << "," << q << ")");
+        CHECK(dg[p][q] == Approx(expected).margin(1e-13));
+      }
+  };
+  check_tile(cpu::WinogradF2<double>{});
+  check_tile(cpu::WinogradF4<double>{});
+}
+
+TEST_CASE("Winograd convolutions equal im2col in double: forward, both gradients, at odd sizes and paddings",
           "[conv2d][winograd]") {
   // Cover: tiles reaching past odd edges, 'same', 'valid' and explicit (also > 2: the
   // backward pass then pads negatively), one and many tile blocks (threads sharing blocks,
@@ -132,7 +160,6 @@ TEST_CASE("Winograd convolutions equal im2col in double: forward, backward-data,
         const ConvResults<double> r = run_conv(a, g, x, kernel, bias, dy);
         CHECK(relative_difference(expected.y, r.y) < 1e-12);
         CHECK(relative_difference(expected.dx, r.dx) < 1e-12);
-        // im2col's in both, summed over this run's thread count
         CHECK(relative_difference(expected.dkernel, r.dkernel) < 1e-12);
         CHECK(relative_difference(expected.dbias, r.dbias) < 1e-12);
       }
@@ -145,7 +172,7 @@ TEST_CASE("Winograd in float stays within the stated error bound at the three mo
           "[conv2d][winograd]") {
   // Every 3x3 stride-1 convolution shape of the notebook CNN (32x32), the whitened CNN
   // (32x32) and ResNet50 (48x48 and 96x96), two samples each, against im2col in double.
-  // The bounds (docs/performance.md) are max |error| / max |exact| over y and dx.
+  // The bounds (docs/performance.md) are max |error| / max |exact| over y, dx and dkernel.
   const ConvCase cases[] = {
       {"notebook conv1 3->32 32x32 same", 2, 3, 32, 32, 32, Padding::same},
       {"notebook conv2 32->32 32x32 valid", 2, 32, 32, 32, 32, Padding::valid},
@@ -163,7 +190,7 @@ TEST_CASE("Winograd in float stays within the stated error bound at the three mo
       {"resnet50 512 2x2", 2, 512, 2, 2, 512, Padding::same},
   };
   const double bound[] = {2e-6, 2e-5};  // F(2x2,3x3), F(4x4,3x3)
-  double worst[] = {0, 0};
+  double worst[] = {0, 0}, worst_kernel[] = {0, 0};
   for (const ConvCase& k : cases) {
     const ConvGeometry g = geometry_of(k);
     const Tensor<double> x = random_tensor(Shape{k.batch, k.channels, k.h, k.w}, 95);
@@ -175,12 +202,18 @@ TEST_CASE("Winograd in float stays within the stated error bound at the three mo
       const ConvResults<float> r = run_conv(winograd_paths[p], g, converted<float>(x), converted<float>(kernel),
                                             converted<float>(bias), converted<float>(dy));
       const double error = std::max(relative_difference(exact.y, r.y), relative_difference(exact.dx, r.dx));
-      INFO(k.what << ", " << cpu::conv_algorithm_name(winograd_paths[p]) << ": " << error);
+      const double kernel_error = relative_difference(exact.dkernel, r.dkernel);
+      INFO(k.what << ", " << cpu::conv_algorithm_name(winograd_paths[p]) << ": y and dx " << error << ", dkernel "
+                  << kernel_error);
       CHECK(error < bound[p]);
+      CHECK(kernel_error < bound[p]);
       worst[p] = std::max(worst[p], error);
+      worst_kernel[p] = std::max(worst_kernel[p], kernel_error);
     }
   }
-  WARN("float error bound check: worst winograd2 " << worst[0] << ", winograd4 " << worst[1]);
+  WARN("float error bound check: worst y/dx winograd2 " << worst[0] << ", winograd4 " << worst[1]
+                                                         << "; dkernel winograd2 " << worst_kernel[0] << ", winograd4 "
+                                                         << worst_kernel[1]);
 }
 
 TEST_CASE("Conv2D gradients pass the finite-difference check through each Winograd path",
@@ -228,16 +261,18 @@ TEST_CASE("The automatic choice measures every path once per shape and keeps it"
   const ConvResults<float> chosen = run_conv(ConvAlgorithm::automatic, g, x, kernel, bias, dy);
   CHECK(relative_difference(expected.y, chosen.y) < 1e-4);
   CHECK(relative_difference(expected.dx, chosen.dx) < 1e-4);
+  CHECK(relative_difference(expected.dkernel, chosen.dkernel) < 1e-4);
   // run_conv's scope restored "automatic", which forgets the choices: measure again and keep
   // them for the report.
   cpu::ConvWorkspace<float> ws;
   Tensor<float> y(dy.shape()), dx(x.shape());
   cpu::conv2d_forward(x, kernel, bias, y, g, ws);
   cpu::conv2d_forward(x, kernel, bias, y, g, ws);
-  cpu::conv2d_backward(x, kernel, dy, &dx, static_cast<Tensor<float>*>(nullptr), static_cast<Tensor<float>*>(nullptr),
-                       g, ws);
+  Tensor<float> dkernel(kernel.shape());
+  cpu::conv2d_backward(x, kernel, dy, &dx, &dkernel, static_cast<Tensor<float>*>(nullptr), g, ws);
+  cpu::conv2d_backward(x, kernel, dy, &dx, &dkernel, static_cast<Tensor<float>*>(nullptr), g, ws);
   const std::vector<std::string> report = cpu::conv_algorithm_report();
-  REQUIRE(report.size() == 2);  // one forward shape, one backward shape: measured once each
+  REQUIRE(report.size() == 3);  // one shape in each direction (forward, dx, dkernel): measured once each
   for (const std::string& line : report) {
     INFO(line);
     CHECK(line.find("im2col ") != std::string::npos);

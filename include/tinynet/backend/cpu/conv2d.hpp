@@ -19,6 +19,7 @@
 #include "tinynet/backend/cpu/conv_algorithm.hpp"
 #include "tinynet/backend/cpu/conv_output_transform.hpp"
 #include "tinynet/backend/cpu/winograd_conv3x3.hpp"
+#include "tinynet/backend/cpu/winograd_kernel_gradient.hpp"
 #include "tinynet/core/tensor.hpp"
 #include "tinynet/core/threading.hpp"
 
@@ -35,7 +36,7 @@ struct ConvChoiceMemo {
 template <class T>
 struct ConvWorkspace {
   Tensor<T> channel_scale, channel_shift;  // [OC]: a folded batch norm (conv2d_batch_norm_inference)
-  ConvChoiceMemo forward_choice, backward_choice;
+  ConvChoiceMemo forward_choice, backward_data_choice, backward_kernel_choice;
 };
 
 // The scratch one convolution call uses and leaves (grown to the largest call, never shrunk).
@@ -131,25 +132,40 @@ void conv2d_batch_norm_inference(const Tensor<T>& x, const Tensor<T>& kernel, co
 
 // requires: x the input of the forward pass; dy [N,OC,OH,OW].
 // ensures: each non-null output receives its gradient: dx [N,C,H,W], dkernel
-// [OC,C,KH,KW], dbias [OC] (all overwritten). The paths are chosen (and measured) for dx
-// alone: im2col computes dkernel from the patches it builds anyway.
+// [OC,C,KH,KW], dbias [OC] (all overwritten). The paths for dx and dkernel are chosen (and
+// measured) each on its own; what im2col computes runs in one call (with dbias).
 template <class T>
 void conv2d_backward(const Tensor<T>& x, const Tensor<T>& kernel, const Tensor<T>& dy, Tensor<T>* dx,
                      Tensor<T>* dkernel, Tensor<T>* dbias, const ConvGeometry& g, ConvWorkspace<T>& ws) {
   Tensor<T>* const none = nullptr;
   ConvScratch<T>& scratch = conv_scratch<T>();
-  if (!dx || !winograd_applies(g)) return im2col_conv2d_backward(x, kernel, dy, dx, dkernel, dbias, g, scratch.im2col);
+  if (!winograd_applies(g)) return im2col_conv2d_backward(x, kernel, dy, dx, dkernel, dbias, g, scratch.im2col);
   const auto input_gradient = [&](ConvAlgorithm a) {
     if (a == ConvAlgorithm::im2col)
       im2col_conv2d_backward(x, kernel, dy, dx, none, none, g, scratch.im2col);
     else
       winograd_conv2d_backward_data(dy, kernel, *dx, g, winograd_output_tile(a), scratch.winograd);
   };
-  const ConvAlgorithm a =
-      detail::remembered_choice(ws.backward_choice, "backward-data", dy.dim(0), g, sizeof(T), input_gradient);
-  if (a == ConvAlgorithm::im2col) return im2col_conv2d_backward(x, kernel, dy, dx, dkernel, dbias, g, scratch.im2col);
-  if (dkernel || dbias) im2col_conv2d_backward(x, kernel, dy, none, dkernel, dbias, g, scratch.im2col);
-  input_gradient(a);
+  const auto kernel_gradient = [&](ConvAlgorithm a) {
+    if (a == ConvAlgorithm::im2col)
+      im2col_conv2d_backward(x, kernel, dy, none, dkernel, none, g, scratch.im2col);
+    else
+      winograd_conv2d_backward_kernel(x, dy, *dkernel, g, winograd_output_tile(a), scratch.winograd);
+  };
+  const std::int64_t batch = dy.dim(0);
+  const ConvAlgorithm data_path =
+      dx ? detail::remembered_choice(ws.backward_data_choice, "backward-data", batch, g, sizeof(T), input_gradient)
+         : ConvAlgorithm::im2col;
+  const ConvAlgorithm kernel_path =
+      dkernel ? detail::remembered_choice(ws.backward_kernel_choice, "backward-kernel", batch, g, sizeof(T),
+                                          kernel_gradient)
+              : ConvAlgorithm::im2col;
+  Tensor<T>* const im2col_dx = data_path == ConvAlgorithm::im2col ? dx : none;
+  Tensor<T>* const im2col_dkernel = kernel_path == ConvAlgorithm::im2col ? dkernel : none;
+  if (im2col_dx || im2col_dkernel || dbias)
+    im2col_conv2d_backward(x, kernel, dy, im2col_dx, im2col_dkernel, dbias, g, scratch.im2col);
+  if (dx && !im2col_dx) input_gradient(data_path);
+  if (dkernel && !im2col_dkernel) kernel_gradient(kernel_path);
 }
 
 }  // namespace cpu

@@ -115,7 +115,7 @@ void transform_kernel(const T* kernel, std::int64_t OC, std::int64_t C, bool tra
     winograd_kernel_2d<F>(g, u);
     T* out = U + row * columns + first;
     for (int i = 0; i < a; ++i)
-      for (int j = 0; j < a; ++j) std::memcpy(out + (i * a + j) * matrix, u[i][j].v, sizeof(T) * count);
+      for (int j = 0; j < a; ++j) std::memcpy(out + (i * a + j) * matrix, &u[i][j].v, sizeof(T) * count);
   }
 }
 
@@ -163,7 +163,7 @@ void transform_input(const T* x, const ConvGeometry& g, const TilePlan& plan, st
       winograd_input_2d<F>(d, v);
       T* out = V + c * ldv + group * lanes;
       for (int i = 0; i < a; ++i)
-        for (int j = 0; j < a; ++j) std::memcpy(out + (i * a + j) * C * ldv, v[i][j].v, sizeof(v[i][j].v));
+        for (int j = 0; j < a; ++j) std::memcpy(out + (i * a + j) * C * ldv, &v[i][j].v, sizeof(v[i][j].v));
     }
   }
 }
@@ -192,7 +192,7 @@ void transform_output(const T* M, std::int64_t ldm, const ConvGeometry& g, const
       const T* in = M + oc * ldm + group * lanes;
       Lanes<T> v[a][a], out[m][m];
       for (int i = 0; i < a; ++i)
-        for (int j = 0; j < a; ++j) std::memcpy(v[i][j].v, in + (i * a + j) * OC * ldm, sizeof(v[i][j].v));
+        for (int j = 0; j < a; ++j) std::memcpy(&v[i][j].v, in + (i * a + j) * OC * ldm, sizeof(v[i][j].v));
       winograd_output_2d<F>(v, out);
       const T scale = transform.scale_of(oc), shift = transform.shift_of(oc);
       T* y_oc = y + oc * plane;

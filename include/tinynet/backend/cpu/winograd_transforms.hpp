@@ -14,25 +14,51 @@
 // arithmetic runs in SIMD registers).
 #pragma once
 
+#include <type_traits>
+
 namespace tinynet {
 namespace cpu {
 
-// Eight values of T handled together (one AVX register of floats).
+#if defined(__GNUC__) && defined(__AVX__)
+// Eight floats in one AVX register (the GCC/Clang vector extension): the transforms' values
+// stay in registers. Without AVX the lanes are a plain array (a 32-byte vector passed by value
+// would change the calling convention there).
+typedef float FloatLanesVector __attribute__((vector_size(32)));
+template <class T>
+using LaneStorage = std::conditional_t<std::is_same_v<T, float>, FloatLanesVector, T[8]>;
+#else
+template <class T>
+using LaneStorage = T[8];
+#endif
+
+// Eight values of T handled together (one AVX register of floats); v[l] reads or writes lane l.
 template <class T>
 struct Lanes {
   static constexpr int count = 8;
-  T v[count];
+  LaneStorage<T> v;
 
   friend Lanes operator+(Lanes a, const Lanes& b) {
-    for (int l = 0; l < count; ++l) a.v[l] += b.v[l];
+    if constexpr (std::is_array_v<LaneStorage<T>>) {
+      for (int l = 0; l < count; ++l) a.v[l] += b.v[l];
+    } else {
+      a.v += b.v;
+    }
     return a;
   }
   friend Lanes operator-(Lanes a, const Lanes& b) {
-    for (int l = 0; l < count; ++l) a.v[l] -= b.v[l];
+    if constexpr (std::is_array_v<LaneStorage<T>>) {
+      for (int l = 0; l < count; ++l) a.v[l] -= b.v[l];
+    } else {
+      a.v -= b.v;
+    }
     return a;
   }
   friend Lanes operator*(T s, Lanes a) {
-    for (int l = 0; l < count; ++l) a.v[l] *= s;
+    if constexpr (std::is_array_v<LaneStorage<T>>) {
+      for (int l = 0; l < count; ++l) a.v[l] *= s;
+    } else {
+      a.v *= s;
+    }
     return a;
   }
 };
@@ -61,6 +87,20 @@ struct WinogradF2 {
   static void output_1d(const E (&v)[alpha], E (&out)[m]) {
     out[0] = v[0] + v[1] + v[2];
     out[1] = v[1] - v[2] - v[3];
+  }
+  template <class E>
+  static void output_gradient_1d(const E (&y)[m], E (&out)[alpha]) {  // A y
+    out[0] = y[0];
+    out[1] = y[0] + y[1];
+    out[2] = y[0] - y[1];
+    out[3] = T(-1) * y[1];
+  }
+  template <class E>
+  static void kernel_gradient_1d(const E (&u)[alpha], E (&out)[3]) {  // G^T u
+    const E half_sum = T(0.5) * (u[1] + u[2]);
+    out[0] = u[0] + half_sum;
+    out[1] = T(0.5) * (u[1] - u[2]);
+    out[2] = half_sum + u[3];
   }
 };
 
@@ -100,6 +140,24 @@ struct WinogradF4 {
     out[1] = diff12 + T(2) * diff34;
     out[2] = sum12 + T(4) * sum34;
     out[3] = diff12 + T(8) * diff34 + v[5];
+  }
+  template <class E>
+  static void output_gradient_1d(const E (&y)[m], E (&out)[alpha]) {  // A y
+    const E even = y[0] + y[2], odd = y[1] + y[3];
+    const E even4 = y[0] + T(4) * y[2], odd4 = T(2) * y[1] + T(8) * y[3];
+    out[0] = y[0];
+    out[1] = even + odd;
+    out[2] = even - odd;
+    out[3] = even4 + odd4;
+    out[4] = even4 - odd4;
+    out[5] = y[3];
+  }
+  template <class E>
+  static void kernel_gradient_1d(const E (&u)[alpha], E (&out)[3]) {  // G^T u
+    const E sum12 = u[1] + u[2], sum34 = u[3] + u[4];
+    out[0] = T(0.25) * u[0] - T(1.0 / 6) * sum12 + T(1.0 / 24) * sum34;
+    out[1] = T(1.0 / 6) * (u[2] - u[1]) + T(1.0 / 12) * (u[3] - u[4]);
+    out[2] = T(1.0 / 6) * (sum34 - sum12) + u[5];
   }
 };
 
@@ -149,6 +207,40 @@ void winograd_output_2d(const E (&v)[F::alpha][F::alpha], E (&out)[F::m][F::m]) 
     E row[a];
     for (int j = 0; j < a; ++j) row[j] = columns[j][i];
     F::output_1d(row, out[i]);
+  }
+}
+
+// ensures: out = A y A^T (alpha x alpha) for an m x m output-tile gradient y.
+template <class F, class E>
+void winograd_output_gradient_2d(const E (&y)[F::m][F::m], E (&out)[F::alpha][F::alpha]) {
+  constexpr int a = F::alpha, m = F::m;
+  E columns[m][a];  // columns[j] = A applied to column j of y
+  for (int j = 0; j < m; ++j) {
+    E column[m];
+    for (int i = 0; i < m; ++i) column[i] = y[i][j];
+    F::output_gradient_1d(column, columns[j]);
+  }
+  for (int i = 0; i < a; ++i) {
+    E row[m];
+    for (int j = 0; j < m; ++j) row[j] = columns[j][i];
+    F::output_gradient_1d(row, out[i]);
+  }
+}
+
+// ensures: out = G^T u G (3 x 3) for an alpha x alpha gradient u of the transformed kernel.
+template <class F, class E>
+void winograd_kernel_gradient_2d(const E (&u)[F::alpha][F::alpha], E (&out)[3][3]) {
+  constexpr int a = F::alpha;
+  E columns[a][3];  // columns[j] = G^T applied to column j of u
+  for (int j = 0; j < a; ++j) {
+    E column[a];
+    for (int i = 0; i < a; ++i) column[i] = u[i][j];
+    F::kernel_gradient_1d(column, columns[j]);
+  }
+  for (int i = 0; i < 3; ++i) {
+    E row[a];
+    for (int j = 0; j < a; ++j) row[j] = columns[j][i];
+    F::kernel_gradient_1d(row, out[i]);
   }
 }
 

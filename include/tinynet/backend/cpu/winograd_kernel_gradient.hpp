@@ -1,0 +1,137 @@
+// tinynet/backend/cpu/winograd_kernel_gradient.hpp: the kernel gradient of a 3x3 stride-1
+// convolution by Winograd's F(2x2,3x3) or F(4x4,3x3), on the CPU.
+//
+// Layouts and tiles as backend/cpu/winograd_conv3x3.hpp. The forward pass of one tile is
+// Y = A^T [U . V] A with U = G g G^T, V = B^T d B, so the loss gradient of the kernel g is
+//   dg = G^T [sum over tiles of (A dY A^T) . V] G.
+// For a block of tiles:
+//   1. V [alpha^2][C][tiles] from x, as in the forward pass; D [alpha^2][OC][tiles] = A dY A^T
+//      from each tile's m x m gradient (zeros past the output's edge), eight tiles at a time;
+//   2. alpha^2 GEMMs over the block's tiles: dU[xi] += D[xi] V[xi]^T ([OC, C]).
+// The blocks run one after another, each step shared by the OpenMP threads (the GEMMs by
+// xi, so that no thread needs its own copy of dU); at the end dg = G^T dU G per channel pair.
+// Multiplications per tile and channel pair: alpha^2 (16 or 36) against im2col's 9 m^2 (36
+// or 144).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "tinynet/backend/conv_geometry.hpp"
+#include "tinynet/backend/cpu/gemm.hpp"
+#include "tinynet/backend/cpu/winograd_conv3x3.hpp"
+#include "tinynet/backend/cpu/winograd_transforms.hpp"
+#include "tinynet/core/error.hpp"
+#include "tinynet/core/tensor.hpp"
+
+namespace tinynet {
+namespace cpu {
+namespace winograd {
+
+// ensures: D[xi][oc][t] (rows ldd apart, xi planes OC * ldd apart) = (A dY A^T)[xi] for output
+// channel oc of the tiles of groups [group_begin, group_end) of the block starting at tile
+// `first` (t counted from `first`).
+template <class F, class T>
+void transform_output_gradient(const T* dy, const ConvGeometry& g, const TilePlan& plan, std::int64_t first,
+                               std::int64_t group_begin, std::int64_t group_end, T* D, std::int64_t ldd) {
+  constexpr int a = F::alpha, m = F::m;
+  const std::int64_t OC = g.out_channels, plane = g.out_pixels();
+  for (std::int64_t group = group_begin; group < group_end; ++group) {
+    std::int64_t where[m][m][lanes];
+    locate_window(plan, first + group * lanes, m, 0, 0, g.out_h, g.out_w, OC * plane, where);
+    for (std::int64_t oc = 0; oc < OC; ++oc) {
+      const T* dy_oc = dy + oc * plane;
+      Lanes<T> tile[m][m], u[a][a];
+      for (int i = 0; i < m; ++i)
+        for (int j = 0; j < m; ++j)
+          for (int l = 0; l < lanes; ++l) {
+            const std::int64_t at = where[i][j][l];
+            const T value = dy_oc[at < 0 ? 0 : at];
+            tile[i][j].v[l] = at < 0 ? T(0) : value;
+          }
+      winograd_output_gradient_2d<F>(tile, u);
+      T* out = D + oc * ldd + group * lanes;
+      for (int i = 0; i < a; ++i)
+        for (int j = 0; j < a; ++j) std::memcpy(out + (i * a + j) * OC * ldd, &u[i][j].v, sizeof(u[i][j].v));
+    }
+  }
+}
+
+// ensures: dkernel[oc][c] = G^T dU[.][oc][c] G for every channel pair, dU [alpha^2][OC][C];
+// eight input channels at a time in SIMD lanes.
+template <class F, class T>
+void transform_kernel_gradient(const T* dU, std::int64_t OC, std::int64_t C, T* dkernel) {
+  constexpr int a = F::alpha;
+  const std::int64_t column_groups = (C + lanes - 1) / lanes, matrix = OC * C;
+#pragma omp parallel for schedule(static)
+  for (std::int64_t task = 0; task < OC * column_groups; ++task) {
+    const std::int64_t oc = task / column_groups, first = task % column_groups * lanes;
+    const int count = static_cast<int>(std::min<std::int64_t>(lanes, C - first));
+    Lanes<T> u[a][a], k[3][3];
+    for (int i = 0; i < a; ++i)
+      for (int j = 0; j < a; ++j) {
+        const T* from = dU + (i * a + j) * matrix + oc * C + first;
+        for (int l = 0; l < lanes; ++l) u[i][j].v[l] = l < count ? from[l] : T(0);
+      }
+    winograd_kernel_gradient_2d<F>(u, k);
+    for (int l = 0; l < count; ++l) {
+      T* out = dkernel + (oc * C + first + l) * 9;
+      for (int i = 0; i < 3; ++i)
+        for (int j = 0; j < 3; ++j) out[i * 3 + j] = k[i][j].v[l];
+    }
+  }
+}
+
+template <class F, class T>
+void backward_kernel(const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dkernel, const ConvGeometry& g,
+                     WinogradWorkspace<T>& ws) {
+  constexpr std::int64_t a2 = F::alpha * F::alpha;
+  const std::int64_t C = g.channels, OC = g.out_channels;
+  const TilePlan plan(x.dim(0), g, F::m, F::alpha, sizeof(T));  // its tiles; blocks sized as its, but cut here
+  if (plan.groups == 0) return dkernel.fill(T(0));
+  const std::int64_t group_bytes = a2 * (C + OC) * lanes * std::int64_t(sizeof(T));
+  const std::int64_t block_groups =
+      std::min(plan.groups, std::clamp(block_bytes_target / group_bytes, min_block_groups, max_block_groups));
+  const std::int64_t blocks = (plan.groups + block_groups - 1) / block_groups, ld = block_groups * lanes;
+  ws.kernel.resize(Shape{a2, OC, C});  // dU
+  ws.tiles.resize(Shape{a2 * (C + OC) * ld});
+  T* dU = ws.kernel.data();
+  T* V = ws.tiles.data();
+  T* D = V + a2 * C * ld;
+#pragma omp parallel num_threads(plan.threads)
+  for (std::int64_t b = 0; b < blocks; ++b) {
+    const std::int64_t first = b * ld, groups = std::min(block_groups, plan.groups - b * block_groups);
+#pragma omp for schedule(static)
+    for (std::int64_t group = 0; group < groups; ++group) {
+      transform_input<F>(x.data(), g, plan, first, group, group + 1, V, ld);
+      transform_output_gradient<F>(dy.data(), g, plan, first, group, group + 1, D, ld);
+    }
+#pragma omp for schedule(static)
+    for (std::int64_t xi = 0; xi < a2; ++xi)
+      gemm_serial<T>(false, true, OC, C, groups * lanes, T(1), D + xi * OC * ld, ld, V + xi * C * ld, ld,
+                     b == 0 ? T(0) : T(1), dU + xi * OC * C, C);
+  }
+  transform_kernel_gradient<F>(dU, OC, C, dkernel.data());
+}
+
+}  // namespace winograd
+
+// requires: winograd_applies(g); output_tile 2 (F(2x2,3x3)) or 4 (F(4x4,3x3)); x the input
+// of the forward pass [N,C,H,W], dy [N,OC,OH,OW], dkernel sized [OC,C,3,3].
+// ensures: dkernel = the gradient of conv(x, kernel) with respect to the kernel, given dy
+// (overwritten).
+template <class T>
+void winograd_conv2d_backward_kernel(const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dkernel,
+                                     const ConvGeometry& g, int output_tile, WinogradWorkspace<T>& ws) {
+  check(winograd_applies(g), "winograd_conv2d_backward_kernel: needs a 3x3 kernel with stride 1");
+  check(output_tile == 2 || output_tile == 4, "winograd_conv2d_backward_kernel: output tile ", output_tile,
+        " is not 2 or 4");
+  if (output_tile == 2)
+    winograd::backward_kernel<WinogradF2<T>>(x, dy, dkernel, g, ws);
+  else
+    winograd::backward_kernel<WinogradF4<T>>(x, dy, dkernel, g, ws);
+}
+
+}  // namespace cpu
+}  // namespace tinynet
