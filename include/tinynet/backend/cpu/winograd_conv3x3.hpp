@@ -6,8 +6,10 @@
 // (the last row and column of tiles may reach past it), numbered sample by sample, row by
 // row. For a block of tiles:
 //   1. each tile's alpha x alpha input window of each channel is transformed (B^T d B),
-//      eight tiles at a time in SIMD lanes, into V [alpha^2][C][tiles];
-//   2. alpha^2 GEMMs over the channels: M[xi] = U[xi] V[xi], U [alpha^2][OC][C] the kernel
+//      eight tiles at a time in SIMD lanes, into V [C][alpha^2][tiles] (a channel's alpha^2
+//      rows side by side, so each group of tiles writes near itself);
+//   2. alpha^2 GEMMs over the channels: M[xi] = U[xi] V[xi] (M [OC][alpha^2][tiles], the
+//      xi-th matrix of V or M having rows alpha^2 rows apart), U [alpha^2][OC][C] the kernel
 //      transformed once per call (G g G^T);
 //   3. each output tile is transformed back (A^T M A) and written with the channel's
 //      ConvOutputTransform.
@@ -139,12 +141,12 @@ void locate_window(const TilePlan& plan, std::int64_t first, int m, std::int64_t
   }
 }
 
-// ensures: V[xi][c][t] (rows ldv apart, xi planes C * ldv apart) = (B^T d B)[xi] for
+// ensures: V[c][xi][t] (rows ld apart) = (B^T d B)[xi] for
 // channel c of the tiles of groups [group_begin, group_end) of the block starting at tile
 // `first` (t counted from `first`).
 template <class F, class T>
 void transform_input(const T* x, const ConvGeometry& g, const TilePlan& plan, std::int64_t first,
-                     std::int64_t group_begin, std::int64_t group_end, T* V, std::int64_t ldv) {
+                     std::int64_t group_begin, std::int64_t group_end, T* V, std::int64_t ld) {
   constexpr int a = F::alpha;
   const std::int64_t C = g.channels, plane = g.in_pixels();
   for (std::int64_t group = group_begin; group < group_end; ++group) {
@@ -161,27 +163,27 @@ void transform_input(const T* x, const ConvGeometry& g, const TilePlan& plan, st
             d[i][j].v[l] = at < 0 ? T(0) : value;
           }
       winograd_input_2d<F>(d, v);
-      T* out = V + c * ldv + group * lanes;
+      T* out = V + c * a * a * ld + group * lanes;
       for (int i = 0; i < a; ++i)
-        for (int j = 0; j < a; ++j) std::memcpy(out + (i * a + j) * C * ldv, &v[i][j].v, sizeof(v[i][j].v));
+        for (int j = 0; j < a; ++j) std::memcpy(out + (i * a + j) * ld, &v[i][j].v, sizeof(v[i][j].v));
     }
   }
 }
 
-// ensures: M[xi] = U[xi] V[xi] for xi in [xi_begin, xi_end): [OC, cols] = [OC, C] x [C, cols].
+// ensures: M[xi] = U[xi] V[xi] for xi in [xi_begin, xi_end) of alpha2: [OC, cols] = [OC, C] x [C, cols].
 template <class T>
 void multiply(const T* U, const T* V, T* M, std::int64_t OC, std::int64_t C, std::int64_t cols, std::int64_t ld,
-              std::int64_t xi_begin, std::int64_t xi_end) {
+              std::int64_t alpha2, std::int64_t xi_begin, std::int64_t xi_end) {
   for (std::int64_t xi = xi_begin; xi < xi_end; ++xi)
-    gemm_serial<T>(false, false, OC, cols, C, T(1), U + xi * OC * C, C, V + xi * C * ld, ld, T(0), M + xi * OC * ld,
-                   ld);
+    gemm_serial<T>(false, false, OC, cols, C, T(1), U + xi * OC * C, C, V + xi * ld, alpha2 * ld, T(0), M + xi * ld,
+                   alpha2 * ld);
 }
 
 // ensures: the output tiles of groups [group_begin, group_end) of the block starting at tile
-// `first`, A^T M A from M[xi][oc][t] (rows ldm apart, xi planes OC * ldm apart), written to y
+// `first`, A^T M A from M[oc][xi][t] (rows ld apart), written to y
 // through `transform` (the parts of tiles past the output's edge dropped).
 template <class F, class T>
-void transform_output(const T* M, std::int64_t ldm, const ConvGeometry& g, const TilePlan& plan, std::int64_t first,
+void transform_output(const T* M, std::int64_t ld, const ConvGeometry& g, const TilePlan& plan, std::int64_t first,
                       std::int64_t group_begin, std::int64_t group_end, T* y, const ConvOutputTransform<T>& transform) {
   constexpr int a = F::alpha, m = F::m;
   const std::int64_t OC = g.out_channels, plane = g.out_pixels();
@@ -189,10 +191,10 @@ void transform_output(const T* M, std::int64_t ldm, const ConvGeometry& g, const
     std::int64_t where[m][m][lanes];
     locate_window(plan, first + group * lanes, m, 0, 0, g.out_h, g.out_w, OC * plane, where);
     for (std::int64_t oc = 0; oc < OC; ++oc) {
-      const T* in = M + oc * ldm + group * lanes;
+      const T* in = M + oc * a * a * ld + group * lanes;
       Lanes<T> v[a][a], out[m][m];
       for (int i = 0; i < a; ++i)
-        for (int j = 0; j < a; ++j) std::memcpy(&v[i][j].v, in + (i * a + j) * OC * ldm, sizeof(v[i][j].v));
+        for (int j = 0; j < a; ++j) std::memcpy(&v[i][j].v, in + (i * a + j) * ld, sizeof(v[i][j].v));
       winograd_output_2d<F>(v, out);
       const T scale = transform.scale_of(oc), shift = transform.shift_of(oc);
       T* y_oc = y + oc * plane;
@@ -228,7 +230,7 @@ void convolve(const T* x, std::int64_t batch, const T* U, T* y, const ConvGeomet
       T* M = V + a2 * C * ld;
       const std::int64_t first = b * ld, groups = plan.groups_in(b);
       transform_input<F>(x, g, plan, first, 0, groups, V, ld);
-      multiply(U, V, M, OC, C, groups * lanes, ld, 0, a2);
+      multiply(U, V, M, OC, C, groups * lanes, ld, a2, 0, a2);
       transform_output<F>(M, ld, g, plan, first, 0, groups, y, transform);
     }
     return;
@@ -242,7 +244,7 @@ void convolve(const T* x, std::int64_t batch, const T* U, T* y, const ConvGeomet
 #pragma omp for schedule(static)
     for (std::int64_t group = 0; group < groups; ++group) transform_input<F>(x, g, plan, 0, group, group + 1, V, ld);
 #pragma omp for schedule(static)
-    for (std::int64_t xi = 0; xi < a2; ++xi) multiply(U, V, M, OC, C, groups * lanes, ld, xi, xi + 1);
+    for (std::int64_t xi = 0; xi < a2; ++xi) multiply(U, V, M, OC, C, groups * lanes, ld, a2, xi, xi + 1);
 #pragma omp for schedule(static)
     for (std::int64_t group = 0; group < groups; ++group)
       transform_output<F>(M, ld, g, plan, 0, group, group + 1, y, transform);

@@ -5,7 +5,7 @@
 // Y = A^T [U . V] A with U = G g G^T, V = B^T d B, so the loss gradient of the kernel g is
 //   dg = G^T [sum over tiles of (A dY A^T) . V] G.
 // For a block of tiles:
-//   1. V [alpha^2][C][tiles] from x, as in the forward pass; D [alpha^2][OC][tiles] = A dY A^T
+//   1. V [C][alpha^2][tiles] from x, as in the forward pass; D [OC][alpha^2][tiles] = A dY A^T
 //      from each tile's m x m gradient (zeros past the output's edge), eight tiles at a time;
 //   2. alpha^2 GEMMs over the block's tiles: dU[xi] += D[xi] V[xi]^T ([OC, C]).
 // The blocks run one after another, each step shared by the OpenMP threads (the GEMMs by
@@ -29,12 +29,12 @@ namespace tinynet {
 namespace cpu {
 namespace winograd {
 
-// ensures: D[xi][oc][t] (rows ldd apart, xi planes OC * ldd apart) = (A dY A^T)[xi] for output
+// ensures: D[oc][xi][t] (rows ld apart) = (A dY A^T)[xi] for output
 // channel oc of the tiles of groups [group_begin, group_end) of the block starting at tile
 // `first` (t counted from `first`).
 template <class F, class T>
 void transform_output_gradient(const T* dy, const ConvGeometry& g, const TilePlan& plan, std::int64_t first,
-                               std::int64_t group_begin, std::int64_t group_end, T* D, std::int64_t ldd) {
+                               std::int64_t group_begin, std::int64_t group_end, T* D, std::int64_t ld) {
   constexpr int a = F::alpha, m = F::m;
   const std::int64_t OC = g.out_channels, plane = g.out_pixels();
   for (std::int64_t group = group_begin; group < group_end; ++group) {
@@ -51,9 +51,9 @@ void transform_output_gradient(const T* dy, const ConvGeometry& g, const TilePla
             tile[i][j].v[l] = at < 0 ? T(0) : value;
           }
       winograd_output_gradient_2d<F>(tile, u);
-      T* out = D + oc * ldd + group * lanes;
+      T* out = D + oc * a * a * ld + group * lanes;
       for (int i = 0; i < a; ++i)
-        for (int j = 0; j < a; ++j) std::memcpy(out + (i * a + j) * OC * ldd, &u[i][j].v, sizeof(u[i][j].v));
+        for (int j = 0; j < a; ++j) std::memcpy(out + (i * a + j) * ld, &u[i][j].v, sizeof(u[i][j].v));
     }
   }
 }
@@ -109,7 +109,7 @@ void backward_kernel(const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dkernel
     }
 #pragma omp for schedule(static)
     for (std::int64_t xi = 0; xi < a2; ++xi)
-      gemm_serial<T>(false, true, OC, C, groups * lanes, T(1), D + xi * OC * ld, ld, V + xi * C * ld, ld,
+      gemm_serial<T>(false, true, OC, C, groups * lanes, T(1), D + xi * ld, a2 * ld, V + xi * ld, a2 * ld,
                      b == 0 ? T(0) : T(1), dU + xi * OC * C, C);
   }
   transform_kernel_gradient<F>(dU, OC, C, dkernel.data());
