@@ -141,33 +141,48 @@ void locate_window(const TilePlan& plan, std::int64_t first, int m, std::int64_t
   }
 }
 
-// ensures: V[c][xi][t] (rows ld apart) = (B^T d B)[xi] for
-// channel c of the tiles of groups [group_begin, group_end) of the block starting at tile
-// `first` (t counted from `first`).
+// requires: source [batch, channels, height, width]; transform_2d(window, out) maps an n x n
+// window of Lanes<T> to alpha x alpha.
+// ensures: out[c][xi][t] (rows ld apart) = transform_2d(the window of tile t)[xi] for channel c
+// of the tiles of groups [group_begin, group_end) of the block starting at tile `first` (t
+// counted from `first`), a tile's window being the n x n pixels from (top, left) + its
+// position * m, zeros outside the plane.
+template <int n, int alpha, class T, class Transform>
+void transform_windows(const T* source, std::int64_t channels, std::int64_t height, std::int64_t width,
+                       std::int64_t top, std::int64_t left, int m, const TilePlan& plan, std::int64_t first,
+                       std::int64_t group_begin, std::int64_t group_end, T* out, std::int64_t ld,
+                       Transform transform_2d) {
+  const std::int64_t plane = height * width;
+  for (std::int64_t group = group_begin; group < group_end; ++group) {
+    std::int64_t where[n][n][lanes];
+    locate_window(plan, first + group * lanes, m, top, left, height, width, channels * plane, where);
+    for (std::int64_t c = 0; c < channels; ++c) {
+      const T* source_c = source + c * plane;
+      Lanes<T> window[n][n], transformed[alpha][alpha];
+      for (int i = 0; i < n; ++i)
+        for (int j = 0; j < n; ++j)
+          for (int l = 0; l < lanes; ++l) {  // load unconditionally (from source_c[0] outside), then select
+            const std::int64_t at = where[i][j][l];
+            const T value = source_c[at < 0 ? 0 : at];
+            window[i][j].v[l] = at < 0 ? T(0) : value;
+          }
+      transform_2d(window, transformed);
+      T* rows = out + c * alpha * alpha * ld + group * lanes;
+      for (int i = 0; i < alpha; ++i)
+        for (int j = 0; j < alpha; ++j)
+          std::memcpy(rows + (i * alpha + j) * ld, &transformed[i][j].v, sizeof(transformed[i][j].v));
+    }
+  }
+}
+
+// ensures: V[c][xi][t] (rows ld apart) = (B^T d B)[xi] for channel c of the tiles of groups
+// [group_begin, group_end) of the block starting at tile `first` (t counted from `first`).
 template <class F, class T>
 void transform_input(const T* x, const ConvGeometry& g, const TilePlan& plan, std::int64_t first,
                      std::int64_t group_begin, std::int64_t group_end, T* V, std::int64_t ld) {
-  constexpr int a = F::alpha;
-  const std::int64_t C = g.channels, plane = g.in_pixels();
-  for (std::int64_t group = group_begin; group < group_end; ++group) {
-    std::int64_t where[a][a][lanes];
-    locate_window(plan, first + group * lanes, F::m, -g.pad_top, -g.pad_left, g.in_h, g.in_w, C * plane, where);
-    for (std::int64_t c = 0; c < C; ++c) {
-      const T* x_c = x + c * plane;
-      Lanes<T> d[a][a], v[a][a];
-      for (int i = 0; i < a; ++i)
-        for (int j = 0; j < a; ++j)
-          for (int l = 0; l < lanes; ++l) {  // load unconditionally (from x_c[0] outside), then select
-            const std::int64_t at = where[i][j][l];
-            const T value = x_c[at < 0 ? 0 : at];
-            d[i][j].v[l] = at < 0 ? T(0) : value;
-          }
-      winograd_input_2d<F>(d, v);
-      T* out = V + c * a * a * ld + group * lanes;
-      for (int i = 0; i < a; ++i)
-        for (int j = 0; j < a; ++j) std::memcpy(out + (i * a + j) * ld, &v[i][j].v, sizeof(v[i][j].v));
-    }
-  }
+  transform_windows<F::alpha, F::alpha>(x, g.channels, g.in_h, g.in_w, -g.pad_top, -g.pad_left, F::m, plan, first,
+                                        group_begin, group_end, V, ld,
+                                        [](const auto& d, auto& v) { winograd_input_2d<F>(d, v); });
 }
 
 // ensures: M[xi] = U[xi] V[xi] for xi in [xi_begin, xi_end) of alpha2: [OC, cols] = [OC, C] x [C, cols].
@@ -286,18 +301,28 @@ void backward_data(const Tensor<T>& dy, const Tensor<T>& kernel, Tensor<T>& dx, 
 
 }  // namespace winograd
 
-// requires: winograd_applies(g); output_tile 2 (F(2x2,3x3)) or 4 (F(4x4,3x3)); x [N,C,H,W],
-// kernel [OC,C,3,3], y sized [N,OC,OH,OW].
+// requires: run callable with WinogradF2<T> and WinogradF4<T>.
+// ensures: run(WinogradF2<T>{}) for output_tile 2, run(WinogradF4<T>{}) for 4; an Error naming
+// `operation` when g is not 3x3 stride 1 or the tile is neither.
+template <class T, class Run>
+void with_winograd_tile(const char* operation, const ConvGeometry& g, int output_tile, Run&& run) {
+  check(winograd_applies(g), operation, ": needs a 3x3 kernel with stride 1");
+  check(output_tile == 2 || output_tile == 4, operation, ": output tile ", output_tile, " is not 2 or 4");
+  if (output_tile == 2)
+    run(WinogradF2<T>{});
+  else
+    run(WinogradF4<T>{});
+}
+
+// requires: output_tile 2 (F(2x2,3x3)) or 4 (F(4x4,3x3)); x [N,C,H,W], kernel [OC,C,3,3],
+// y sized [N,OC,OH,OW]; g 3x3 stride 1.
 // ensures: y = transform(conv(x, kernel)).
 template <class T>
 void winograd_conv2d_forward(const Tensor<T>& x, const Tensor<T>& kernel, Tensor<T>& y, const ConvGeometry& g,
                              int output_tile, WinogradWorkspace<T>& ws, const ConvOutputTransform<T>& transform) {
-  check(winograd_applies(g), "winograd_conv2d_forward: needs a 3x3 kernel with stride 1");
-  check(output_tile == 2 || output_tile == 4, "winograd_conv2d_forward: output tile ", output_tile, " is not 2 or 4");
-  if (output_tile == 2)
-    winograd::forward<WinogradF2<T>>(x, kernel, y, g, ws, transform);
-  else
-    winograd::forward<WinogradF4<T>>(x, kernel, y, g, ws, transform);
+  with_winograd_tile<T>("winograd_conv2d_forward", g, output_tile, [&](auto tile) {
+    winograd::forward<decltype(tile)>(x, kernel, y, g, ws, transform);
+  });
 }
 
 // requires: as winograd_conv2d_forward; dy [N,OC,OH,OW], dx sized [N,C,H,W].
@@ -305,13 +330,9 @@ void winograd_conv2d_forward(const Tensor<T>& x, const Tensor<T>& kernel, Tensor
 template <class T>
 void winograd_conv2d_backward_data(const Tensor<T>& dy, const Tensor<T>& kernel, Tensor<T>& dx, const ConvGeometry& g,
                                    int output_tile, WinogradWorkspace<T>& ws) {
-  check(winograd_applies(g), "winograd_conv2d_backward_data: needs a 3x3 kernel with stride 1");
-  check(output_tile == 2 || output_tile == 4, "winograd_conv2d_backward_data: output tile ", output_tile,
-        " is not 2 or 4");
-  if (output_tile == 2)
-    winograd::backward_data<WinogradF2<T>>(dy, kernel, dx, g, ws);
-  else
-    winograd::backward_data<WinogradF4<T>>(dy, kernel, dx, g, ws);
+  with_winograd_tile<T>("winograd_conv2d_backward_data", g, output_tile, [&](auto tile) {
+    winograd::backward_data<decltype(tile)>(dy, kernel, dx, g, ws);
+  });
 }
 
 }  // namespace cpu

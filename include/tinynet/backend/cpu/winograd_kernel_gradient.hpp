@@ -16,7 +16,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 
 #include "tinynet/backend/conv_geometry.hpp"
 #include "tinynet/backend/cpu/gemm.hpp"
@@ -35,27 +34,9 @@ namespace winograd {
 template <class F, class T>
 void transform_output_gradient(const T* dy, const ConvGeometry& g, const TilePlan& plan, std::int64_t first,
                                std::int64_t group_begin, std::int64_t group_end, T* D, std::int64_t ld) {
-  constexpr int a = F::alpha, m = F::m;
-  const std::int64_t OC = g.out_channels, plane = g.out_pixels();
-  for (std::int64_t group = group_begin; group < group_end; ++group) {
-    std::int64_t where[m][m][lanes];
-    locate_window(plan, first + group * lanes, m, 0, 0, g.out_h, g.out_w, OC * plane, where);
-    for (std::int64_t oc = 0; oc < OC; ++oc) {
-      const T* dy_oc = dy + oc * plane;
-      Lanes<T> tile[m][m], u[a][a];
-      for (int i = 0; i < m; ++i)
-        for (int j = 0; j < m; ++j)
-          for (int l = 0; l < lanes; ++l) {
-            const std::int64_t at = where[i][j][l];
-            const T value = dy_oc[at < 0 ? 0 : at];
-            tile[i][j].v[l] = at < 0 ? T(0) : value;
-          }
-      winograd_output_gradient_2d<F>(tile, u);
-      T* out = D + oc * a * a * ld + group * lanes;
-      for (int i = 0; i < a; ++i)
-        for (int j = 0; j < a; ++j) std::memcpy(out + (i * a + j) * ld, &u[i][j].v, sizeof(u[i][j].v));
-    }
-  }
+  transform_windows<F::m, F::alpha>(dy, g.out_channels, g.out_h, g.out_w, 0, 0, F::m, plan, first, group_begin,
+                                    group_end, D, ld,
+                                    [](const auto& y, auto& u) { winograd_output_gradient_2d<F>(y, u); });
 }
 
 // ensures: dkernel[oc][c] = G^T dU[.][oc][c] G for every channel pair, dU [alpha^2][OC][C];
@@ -117,20 +98,16 @@ void backward_kernel(const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dkernel
 
 }  // namespace winograd
 
-// requires: winograd_applies(g); output_tile 2 (F(2x2,3x3)) or 4 (F(4x4,3x3)); x the input
-// of the forward pass [N,C,H,W], dy [N,OC,OH,OW], dkernel sized [OC,C,3,3].
+// requires: output_tile 2 (F(2x2,3x3)) or 4 (F(4x4,3x3)); x the input of the forward pass
+// [N,C,H,W], dy [N,OC,OH,OW], dkernel sized [OC,C,3,3]; g 3x3 stride 1.
 // ensures: dkernel = the gradient of conv(x, kernel) with respect to the kernel, given dy
 // (overwritten).
 template <class T>
 void winograd_conv2d_backward_kernel(const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dkernel,
                                      const ConvGeometry& g, int output_tile, WinogradWorkspace<T>& ws) {
-  check(winograd_applies(g), "winograd_conv2d_backward_kernel: needs a 3x3 kernel with stride 1");
-  check(output_tile == 2 || output_tile == 4, "winograd_conv2d_backward_kernel: output tile ", output_tile,
-        " is not 2 or 4");
-  if (output_tile == 2)
-    winograd::backward_kernel<WinogradF2<T>>(x, dy, dkernel, g, ws);
-  else
-    winograd::backward_kernel<WinogradF4<T>>(x, dy, dkernel, g, ws);
+  with_winograd_tile<T>("winograd_conv2d_backward_kernel", g, output_tile, [&](auto tile) {
+    winograd::backward_kernel<decltype(tile)>(x, dy, dkernel, g, ws);
+  });
 }
 
 }  // namespace cpu

@@ -9,8 +9,8 @@
 //
 // Each transform is written out term by term (a generic matrix product would multiply by
 // the zeros and ones too: the compiler may not drop x * 0 for floats). The 2-D transforms
-// apply the 1-D one to the columns, then to the rows, on any element type E with +, - and a
-// scalar product: T itself (the kernel transform) or Lanes<T> (eight tiles at once, so the
+// apply the 1-D one to the columns, then to the rows (separable_2d), on any element type E
+// with +, - and a scalar product: T itself or Lanes<T> (eight tiles at once, so the
 // arithmetic runs in SIMD registers).
 #pragma once
 
@@ -161,87 +161,51 @@ struct WinogradF4 {
   }
 };
 
+// ensures: out = T d T^T for the 1-D transform T that `apply(in, out)` computes (n values to
+// k): applied to every column of d, then to every row of the result.
+template <int n, int k, class E, class Apply>
+void separable_2d(const E (&d)[n][n], E (&out)[k][k], Apply apply) {
+  E columns[n][k];  // columns[j] = T applied to column j of d
+  for (int j = 0; j < n; ++j) {
+    E column[n];
+    for (int i = 0; i < n; ++i) column[i] = d[i][j];
+    apply(column, columns[j]);
+  }
+  for (int i = 0; i < k; ++i) {
+    E row[n];
+    for (int j = 0; j < n; ++j) row[j] = columns[j][i];
+    apply(row, out[i]);
+  }
+}
+
 // ensures: out = B^T d B (alpha x alpha).
 template <class F, class E>
 void winograd_input_2d(const E (&d)[F::alpha][F::alpha], E (&out)[F::alpha][F::alpha]) {
-  constexpr int a = F::alpha;
-  E columns[a][a];  // columns[j] = B^T applied to column j of d
-  for (int j = 0; j < a; ++j) {
-    E column[a];
-    for (int i = 0; i < a; ++i) column[i] = d[i][j];
-    F::input_1d(column, columns[j]);
-  }
-  for (int i = 0; i < a; ++i) {
-    E row[a];
-    for (int j = 0; j < a; ++j) row[j] = columns[j][i];
-    F::input_1d(row, out[i]);
-  }
+  separable_2d(d, out, [](const auto& in, auto& result) { F::input_1d(in, result); });
 }
 
 // ensures: out = G g G^T (alpha x alpha) for a 3x3 kernel g.
 template <class F, class E>
 void winograd_kernel_2d(const E (&g)[3][3], E (&out)[F::alpha][F::alpha]) {
-  constexpr int a = F::alpha;
-  E columns[3][a];  // columns[j] = G applied to column j of g
-  for (int j = 0; j < 3; ++j) {
-    E column[3] = {g[0][j], g[1][j], g[2][j]};
-    F::kernel_1d(column, columns[j]);
-  }
-  for (int i = 0; i < a; ++i) {
-    E row[3] = {columns[0][i], columns[1][i], columns[2][i]};
-    F::kernel_1d(row, out[i]);
-  }
+  separable_2d(g, out, [](const auto& in, auto& result) { F::kernel_1d(in, result); });
 }
 
 // ensures: out = A^T v A (m x m).
 template <class F, class E>
 void winograd_output_2d(const E (&v)[F::alpha][F::alpha], E (&out)[F::m][F::m]) {
-  constexpr int a = F::alpha, m = F::m;
-  E columns[a][m];  // columns[j] = A^T applied to column j of v
-  for (int j = 0; j < a; ++j) {
-    E column[a];
-    for (int i = 0; i < a; ++i) column[i] = v[i][j];
-    F::output_1d(column, columns[j]);
-  }
-  for (int i = 0; i < m; ++i) {
-    E row[a];
-    for (int j = 0; j < a; ++j) row[j] = columns[j][i];
-    F::output_1d(row, out[i]);
-  }
+  separable_2d(v, out, [](const auto& in, auto& result) { F::output_1d(in, result); });
 }
 
 // ensures: out = A y A^T (alpha x alpha) for an m x m output-tile gradient y.
 template <class F, class E>
 void winograd_output_gradient_2d(const E (&y)[F::m][F::m], E (&out)[F::alpha][F::alpha]) {
-  constexpr int a = F::alpha, m = F::m;
-  E columns[m][a];  // columns[j] = A applied to column j of y
-  for (int j = 0; j < m; ++j) {
-    E column[m];
-    for (int i = 0; i < m; ++i) column[i] = y[i][j];
-    F::output_gradient_1d(column, columns[j]);
-  }
-  for (int i = 0; i < a; ++i) {
-    E row[m];
-    for (int j = 0; j < m; ++j) row[j] = columns[j][i];
-    F::output_gradient_1d(row, out[i]);
-  }
+  separable_2d(y, out, [](const auto& in, auto& result) { F::output_gradient_1d(in, result); });
 }
 
 // ensures: out = G^T u G (3 x 3) for an alpha x alpha gradient u of the transformed kernel.
 template <class F, class E>
 void winograd_kernel_gradient_2d(const E (&u)[F::alpha][F::alpha], E (&out)[3][3]) {
-  constexpr int a = F::alpha;
-  E columns[a][3];  // columns[j] = G^T applied to column j of u
-  for (int j = 0; j < a; ++j) {
-    E column[a];
-    for (int i = 0; i < a; ++i) column[i] = u[i][j];
-    F::kernel_gradient_1d(column, columns[j]);
-  }
-  for (int i = 0; i < 3; ++i) {
-    E row[a];
-    for (int j = 0; j < a; ++j) row[j] = columns[j][i];
-    F::kernel_gradient_1d(row, out[i]);
-  }
+  separable_2d(u, out, [](const auto& in, auto& result) { F::kernel_gradient_1d(in, result); });
 }
 
 }  // namespace cpu
