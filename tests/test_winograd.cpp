@@ -162,10 +162,36 @@ TEST_CASE("Winograd convolutions equal im2col in double: forward, both gradients
         CHECK(relative_difference(expected.dx, r.dx) < 1e-12);
         CHECK(relative_difference(expected.dkernel, r.dkernel) < 1e-12);
         CHECK(relative_difference(expected.dbias, r.dbias) < 1e-12);
+        Tensor<double> direct(kernel.shape());  // the Winograd kernel gradient itself, not through the choice
+        cpu::WinogradWorkspace<double> scratch;
+        cpu::winograd_conv2d_backward_kernel(x, dy, direct, g, cpu::winograd_output_tile(a), scratch);
+        CHECK(relative_difference(expected.dkernel, direct) < 1e-12);
       }
     }
   }
   set_num_threads(threads_before);
+}
+
+TEST_CASE("A first layer's gradients (no dx) come from the Winograd kernel gradient and the bias sum",
+          "[conv2d][winograd]") {
+  const ConvCase k{"", 3, 5, 9, 7, 6, Padding::same};
+  const ConvGeometry g = geometry_of(k);
+  const Tensor<double> x = random_tensor(Shape{3, 5, 9, 7}, 51), kernel = random_tensor(Shape{6, 5, 3, 3}, 52);
+  const Tensor<double> dy = random_tensor(Shape{3, 6, 9, 7}, 53);
+  auto run = [&](ConvAlgorithm a) {
+    ForcedConvAlgorithm forced(a);
+    cpu::ConvWorkspace<double> ws;
+    ConvResults<double> r{Tensor<double>(), Tensor<double>(), Tensor<double>(kernel.shape()), Tensor<double>(Shape{6})};
+    cpu::conv2d_backward(x, kernel, dy, static_cast<Tensor<double>*>(nullptr), &r.dkernel, &r.dbias, g, ws);
+    return r;
+  };
+  const ConvResults<double> expected = run(ConvAlgorithm::im2col);
+  for (ConvAlgorithm a : winograd_paths) {
+    INFO(cpu::conv_algorithm_name(a));
+    const ConvResults<double> r = run(a);
+    CHECK(relative_difference(expected.dkernel, r.dkernel) < 1e-12);
+    CHECK(relative_difference(expected.dbias, r.dbias) < 1e-12);
+  }
 }
 
 TEST_CASE("Winograd in float stays within the stated error bound at the three models' 3x3 shapes",
@@ -273,6 +299,8 @@ TEST_CASE("The automatic choice measures every path once per shape and keeps it"
   cpu::conv2d_backward(x, kernel, dy, &dx, &dkernel, static_cast<Tensor<float>*>(nullptr), g, ws);
   const std::vector<std::string> report = cpu::conv_algorithm_report();
   REQUIRE(report.size() == 3);  // one shape in each direction (forward, dx, dkernel): measured once each
+  CHECK(std::count_if(report.begin(), report.end(),
+                      [](const std::string& line) { return line.rfind("backward-kernel ", 0) == 0; }) == 1);
   for (const std::string& line : report) {
     INFO(line);
     CHECK(line.find("im2col ") != std::string::npos);
