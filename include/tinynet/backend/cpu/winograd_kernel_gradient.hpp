@@ -28,9 +28,9 @@ namespace tinynet {
 namespace cpu {
 namespace winograd {
 
-// ensures: D[oc][xi][t] (rows ld apart) = (A dY A^T)[xi] for output
-// channel oc of the tiles of groups [group_begin, group_end) of the block starting at tile
-// `first` (t counted from `first`).
+// ensures: D[oc][xi][t] (rows ld apart) = (A dY A^T)[xi] for output channel oc of the tiles
+// of groups [group_begin, group_end) of the block starting at tile `first` (t counted from
+// `first`).
 template <class F, class T>
 void transform_output_gradient(const T* dy, const ConvGeometry& g, const TilePlan& plan, std::int64_t first,
                                std::int64_t group_begin, std::int64_t group_end, T* D, std::int64_t ld) {
@@ -69,7 +69,7 @@ void backward_kernel(const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dkernel
                      WinogradWorkspace<T>& ws) {
   constexpr std::int64_t a2 = F::alpha * F::alpha;
   const std::int64_t C = g.channels, OC = g.out_channels;
-  const TilePlan plan(x.dim(0), g, F::m, F::alpha, sizeof(T));  // its tiles; blocks sized as its, but cut here
+  const TilePlan plan(x.dim(0), g, F::m, F::alpha, sizeof(T));  // the tiles; the blocks are cut below
   if (plan.groups == 0) return dkernel.fill(T(0));
   const std::int64_t group_bytes = a2 * (C + OC) * lanes * std::int64_t(sizeof(T));
   const std::int64_t block_groups =
