@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "layer_test_helpers.hpp"
@@ -240,6 +241,140 @@ TEST_CASE("Winograd in float stays within the stated error bound at the three mo
   WARN("float error bound check: worst y/dx winograd2 " << worst[0] << ", winograd4 " << worst[1]
                                                          << "; dkernel winograd2 " << worst_kernel[0] << ", winograd4 "
                                                          << worst_kernel[1]);
+}
+
+#ifdef TINYNET_WINOGRAD_WINDOW_ROWS
+// ensures: for every group of the plan that reads whole rows, the windows equal the
+// pixel-by-pixel gather (the same floats, zeros outside); returns (groups read as rows,
+// of those the groups with padding).
+template <int n, int m>
+std::pair<int, int> compare_window_rows(std::int64_t batch, std::int64_t channels, std::int64_t h, std::int64_t w,
+                                        std::int64_t top, std::int64_t left, std::int64_t out_h, std::int64_t out_w) {
+  ConvGeometry g = make_conv_geometry("rows", channels, out_h + 2, out_w + 2, 1, 3, 3, 1, 1, Padding::valid, {});
+  const cpu::winograd::TilePlan plan(batch, g, m, m + 2, sizeof(float));
+  Tensor<float> source(Shape{batch, channels, h, w});
+  for (std::int64_t i = 0; i < source.numel(); ++i) source[i] = 1.0f + float(i % 9973);
+  int row_groups = 0, padded_groups = 0;
+  for (std::int64_t group = 0; group < plan.groups; ++group) {
+    const std::int64_t first = group * cpu::winograd::lanes;
+    cpu::winograd::WindowRows<n, m> rows;
+    if (!cpu::winograd::plan_window_rows(plan, first, top, left, h, w, channels, rows)) continue;
+    ++row_groups;
+    padded_groups += rows.padded;
+    std::int64_t where[n][n][cpu::winograd::lanes];
+    cpu::winograd::locate_window(plan, first, m, top, left, h, w, channels * h * w, where);
+    for (std::int64_t c = 0; c < channels; ++c) {
+      cpu::Lanes<float> window[n][n];
+      cpu::winograd::load_windows(source.data() + c * h * w, rows, window);
+      for (int i = 0; i < n; ++i)
+        for (int j = 0; j < n; ++j)
+          for (int l = 0; l < cpu::winograd::lanes; ++l) {
+            const float expected = where[i][j][l] < 0 ? 0.0f : source[c * h * w + where[i][j][l]];
+            if (window[i][j].v[l] != expected) {
+              INFO("group " << group << " channel " << c << " pixel (" << i << ", " << j << ") lane " << l);
+              REQUIRE(window[i][j].v[l] == expected);
+            }
+          }
+    }
+  }
+  return {row_groups, padded_groups};
+}
+
+// ensures: for every group of the plan that writes whole rows, the output equals the
+// pixel-by-pixel scatter, and nothing outside the group's tiles changes; returns (groups
+// written as rows, of those the groups reaching past the right or bottom edge).
+template <int m>
+std::pair<int, int> compare_tile_rows(std::int64_t batch, std::int64_t channels, std::int64_t h, std::int64_t w,
+                                      bool relu) {
+  ConvGeometry g = make_conv_geometry("rows", 1, h + 2, w + 2, channels, 3, 3, 1, 1, Padding::valid, {});
+  const cpu::winograd::TilePlan plan(batch, g, m, m + 2, sizeof(float));
+  const float scale = 2, shift = -3, untouched = -12345;
+  int row_groups = 0, edge_groups = 0;
+  for (std::int64_t group = 0; group < plan.groups; ++group) {
+    const std::int64_t first = group * cpu::winograd::lanes;
+    cpu::winograd::TileRows<m> rows;
+    if (!cpu::winograd::plan_tile_rows(plan, first, h, w, channels, rows)) continue;
+    ++row_groups;
+    std::int64_t where[m][m][cpu::winograd::lanes];
+    cpu::winograd::locate_window(plan, first, m, 0, 0, h, w, channels * h * w, where);
+    bool edge = false;
+    Tensor<float> written(Shape{batch, channels, h, w}), expected(Shape{batch, channels, h, w});
+    written.fill(untouched);
+    expected.fill(untouched);
+    for (std::int64_t c = 0; c < channels; ++c) {
+      cpu::Lanes<float> tile[m][m];
+      for (int i = 0; i < m; ++i)
+        for (int j = 0; j < m; ++j)
+          for (int l = 0; l < cpu::winograd::lanes; ++l) {
+            tile[i][j].v[l] = float((group * 131 + c * 17 + i * 7 + j * 3 + l) % 23) - 11;
+            if (where[i][j][l] < 0) {
+              edge = true;
+              continue;
+            }
+            const float value = tile[i][j].v[l] * scale + shift;
+            expected[c * h * w + where[i][j][l]] = relu ? std::max(value, 0.0f) : value;
+          }
+      cpu::winograd::store_tiles<m>(tile, scale, shift, relu, rows, written.data() + c * h * w);
+    }
+    edge_groups += edge;
+    for (std::int64_t i = 0; i < written.numel(); ++i)
+      if (written[i] != expected[i]) {
+        INFO("group " << group << ", element " << i);
+        REQUIRE(written[i] == expected[i]);
+      }
+  }
+  return {row_groups, edge_groups};
+}
+#endif
+
+TEST_CASE("Winograd windows read as whole rows equal the pixel-by-pixel gather", "[conv2d][winograd]") {
+#ifdef TINYNET_WINOGRAD_WINDOW_ROWS
+  // Input windows ('same' padding: top/left -1; 'valid': 0; wider explicit padding) and
+  // output-gradient windows (n = m), for tile rows of 4, 8 and 16 tiles and rows that a
+  // group of eight splits; the first and last groups of the tensor read by pixel.
+  const std::pair<int, int> counts[] = {
+      compare_window_rows<6, 4>(3, 2, 31, 31, -1, -1, 31, 31), compare_window_rows<6, 4>(2, 3, 32, 32, 0, 0, 30, 30),
+      compare_window_rows<6, 4>(3, 2, 15, 15, -1, -1, 15, 15), compare_window_rows<6, 4>(2, 2, 13, 17, -2, -1, 15, 17),
+      compare_window_rows<4, 2>(2, 2, 31, 31, -1, -1, 31, 31), compare_window_rows<4, 2>(3, 3, 15, 15, -1, -1, 15, 15),
+      compare_window_rows<4, 2>(3, 2, 7, 7, -1, -1, 7, 7),     compare_window_rows<4, 4>(2, 2, 30, 30, 0, 0, 30, 30),
+      compare_window_rows<4, 4>(3, 2, 15, 15, 0, 0, 15, 15),   compare_window_rows<2, 2>(2, 3, 15, 15, 0, 0, 15, 15),
+      compare_window_rows<2, 2>(2, 2, 31, 31, 0, 0, 31, 31),   compare_window_rows<6, 4>(2, 2, 12, 12, -1, -1, 12, 12),
+  };
+  int row_groups = 0, padded_groups = 0;
+  for (const auto& [rows, padded] : counts) {
+    row_groups += rows;
+    padded_groups += padded;
+  }
+  CHECK(counts[0].first > 0);
+  CHECK(counts[11].first == 0);  // 3 tiles per row: no run of four
+  CHECK(padded_groups > 0);
+  CHECK(padded_groups < row_groups);
+#else
+  WARN("SKIPPED: window rows are read by AVX only (this build has no __AVX__)");
+#endif
+}
+
+TEST_CASE("Winograd output tiles written as whole rows equal the pixel-by-pixel scatter", "[conv2d][winograd]") {
+#ifdef TINYNET_WINOGRAD_WINDOW_ROWS
+  // Outputs whose tile rows end inside (32, 16) and past the edge (30, 15, 13, 31), with
+  // and without ReLU; nothing outside a group's tiles may change.
+  const std::pair<int, int> counts[] = {
+      compare_tile_rows<4>(2, 2, 32, 32, false), compare_tile_rows<4>(2, 2, 30, 30, true),
+      compare_tile_rows<4>(3, 2, 15, 15, false), compare_tile_rows<4>(2, 3, 13, 30, true),
+      compare_tile_rows<2>(2, 2, 31, 31, true),  compare_tile_rows<2>(3, 2, 15, 15, false),
+      compare_tile_rows<2>(2, 2, 16, 16, false), compare_tile_rows<2>(3, 2, 7, 7, true),
+  };
+  int row_groups = 0, edge_groups = 0;
+  for (const auto& [rows, edge] : counts) {
+    row_groups += rows;
+    edge_groups += edge;
+  }
+  CHECK(counts[0].first > 0);
+  CHECK(edge_groups > 0);
+  CHECK(edge_groups < row_groups);
+#else
+  WARN("SKIPPED: output tiles are written by AVX only (this build has no __AVX__)");
+#endif
 }
 
 TEST_CASE("Conv2D gradients pass the finite-difference check through each Winograd path",

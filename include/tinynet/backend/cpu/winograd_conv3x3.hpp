@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -32,6 +33,7 @@
 #include "tinynet/backend/cpu/conv_output_transform.hpp"
 #include "tinynet/backend/cpu/gemm.hpp"
 #include "tinynet/backend/cpu/winograd_transforms.hpp"
+#include "tinynet/backend/cpu/winograd_window_rows.hpp"
 #include "tinynet/core/error.hpp"
 #include "tinynet/core/tensor.hpp"
 
@@ -146,19 +148,39 @@ void locate_window(const TilePlan& plan, std::int64_t first, int m, std::int64_t
 // ensures: out[c][xi][t] (rows ld apart) = transform_2d(the window of tile t)[xi] for channel c
 // of the tiles of groups [group_begin, group_end) of the block starting at tile `first` (t
 // counted from `first`), a tile's window being the n x n pixels from (top, left) + its
-// position * m, zeros outside the plane.
-template <int n, int alpha, class T, class Transform>
+// position * m, zeros outside the plane. Groups that are two runs of four tiles in one tile
+// row each read whole window rows (winograd_window_rows.hpp, AVX floats); others pixel by pixel.
+template <int n, int m, int alpha, class T, class Transform>
 void transform_windows(const T* source, std::int64_t channels, std::int64_t height, std::int64_t width,
-                       std::int64_t top, std::int64_t left, int m, const TilePlan& plan, std::int64_t first,
+                       std::int64_t top, std::int64_t left, const TilePlan& plan, std::int64_t first,
                        std::int64_t group_begin, std::int64_t group_end, T* out, std::int64_t ld,
                        Transform transform_2d) {
   const std::int64_t plane = height * width;
+  Lanes<T> window[n][n], transformed[alpha][alpha];
+  const auto store = [&](std::int64_t c, std::int64_t group) {
+    transform_2d(window, transformed);
+    T* rows = out + c * alpha * alpha * ld + group * lanes;
+    for (int i = 0; i < alpha; ++i)
+      for (int j = 0; j < alpha; ++j)
+        std::memcpy(rows + (i * alpha + j) * ld, &transformed[i][j].v, sizeof(transformed[i][j].v));
+  };
   for (std::int64_t group = group_begin; group < group_end; ++group) {
+#ifdef TINYNET_WINOGRAD_WINDOW_ROWS
+    if constexpr (std::is_same_v<T, float>) {
+      WindowRows<n, m> rows;
+      if (plan_window_rows(plan, first + group * lanes, top, left, height, width, channels, rows)) {
+        for (std::int64_t c = 0; c < channels; ++c) {
+          load_windows(source + c * plane, rows, window);
+          store(c, group);
+        }
+        continue;
+      }
+    }
+#endif
     std::int64_t where[n][n][lanes];
     locate_window(plan, first + group * lanes, m, top, left, height, width, channels * plane, where);
     for (std::int64_t c = 0; c < channels; ++c) {
       const T* source_c = source + c * plane;
-      Lanes<T> window[n][n], transformed[alpha][alpha];
       for (int i = 0; i < n; ++i)
         for (int j = 0; j < n; ++j)
           for (int l = 0; l < lanes; ++l) {  // load unconditionally (from source_c[0] outside), then select
@@ -166,11 +188,7 @@ void transform_windows(const T* source, std::int64_t channels, std::int64_t heig
             const T value = source_c[at < 0 ? 0 : at];
             window[i][j].v[l] = at < 0 ? T(0) : value;
           }
-      transform_2d(window, transformed);
-      T* rows = out + c * alpha * alpha * ld + group * lanes;
-      for (int i = 0; i < alpha; ++i)
-        for (int j = 0; j < alpha; ++j)
-          std::memcpy(rows + (i * alpha + j) * ld, &transformed[i][j].v, sizeof(transformed[i][j].v));
+      store(c, group);
     }
   }
 }
@@ -180,8 +198,8 @@ void transform_windows(const T* source, std::int64_t channels, std::int64_t heig
 template <class F, class T>
 void transform_input(const T* x, const ConvGeometry& g, const TilePlan& plan, std::int64_t first,
                      std::int64_t group_begin, std::int64_t group_end, T* V, std::int64_t ld) {
-  transform_windows<F::alpha, F::alpha>(x, g.channels, g.in_h, g.in_w, -g.pad_top, -g.pad_left, F::m, plan, first,
-                                        group_begin, group_end, V, ld,
+  transform_windows<F::alpha, F::m, F::alpha>(x, g.channels, g.in_h, g.in_w, -g.pad_top, -g.pad_left, plan, first,
+                                              group_begin, group_end, V, ld,
                                         [](const auto& d, auto& v) { winograd_input_2d<F>(d, v); });
 }
 
@@ -196,21 +214,38 @@ void multiply(const T* U, const T* V, T* M, std::int64_t OC, std::int64_t C, std
 
 // ensures: the output tiles of groups [group_begin, group_end) of the block starting at tile
 // `first`, A^T M A from M[oc][xi][t] (rows ld apart), written to y
-// through `transform` (the parts of tiles past the output's edge dropped).
+// through `transform` (the parts of tiles past the output's edge dropped); groups that are
+// two runs of four tiles in one tile row each written as whole rows (AVX floats).
 template <class F, class T>
 void transform_output(const T* M, std::int64_t ld, const ConvGeometry& g, const TilePlan& plan, std::int64_t first,
                       std::int64_t group_begin, std::int64_t group_end, T* y, const ConvOutputTransform<T>& transform) {
   constexpr int a = F::alpha, m = F::m;
   const std::int64_t OC = g.out_channels, plane = g.out_pixels();
+  const auto output_tiles = [&](std::int64_t oc, std::int64_t group, Lanes<T>(&out)[m][m]) {
+    const T* in = M + oc * a * a * ld + group * lanes;
+    Lanes<T> v[a][a];
+    for (int i = 0; i < a; ++i)
+      for (int j = 0; j < a; ++j) std::memcpy(&v[i][j].v, in + (i * a + j) * ld, sizeof(v[i][j].v));
+    winograd_output_2d<F>(v, out);
+  };
   for (std::int64_t group = group_begin; group < group_end; ++group) {
+    Lanes<T> out[m][m];
+#ifdef TINYNET_WINOGRAD_WINDOW_ROWS
+    if constexpr (std::is_same_v<T, float>) {
+      TileRows<m> rows;
+      if (plan_tile_rows(plan, first + group * lanes, g.out_h, g.out_w, OC, rows)) {
+        for (std::int64_t oc = 0; oc < OC; ++oc) {
+          output_tiles(oc, group, out);
+          store_tiles<m>(out, transform.scale_of(oc), transform.shift_of(oc), transform.relu, rows, y + oc * plane);
+        }
+        continue;
+      }
+    }
+#endif
     std::int64_t where[m][m][lanes];
     locate_window(plan, first + group * lanes, m, 0, 0, g.out_h, g.out_w, OC * plane, where);
     for (std::int64_t oc = 0; oc < OC; ++oc) {
-      const T* in = M + oc * a * a * ld + group * lanes;
-      Lanes<T> v[a][a], out[m][m];
-      for (int i = 0; i < a; ++i)
-        for (int j = 0; j < a; ++j) std::memcpy(&v[i][j].v, in + (i * a + j) * ld, sizeof(v[i][j].v));
-      winograd_output_2d<F>(v, out);
+      output_tiles(oc, group, out);
       const T scale = transform.scale_of(oc), shift = transform.shift_of(oc);
       T* y_oc = y + oc * plane;
       for (int i = 0; i < m; ++i)

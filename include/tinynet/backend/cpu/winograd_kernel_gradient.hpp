@@ -34,8 +34,8 @@ namespace winograd {
 template <class F, class T>
 void transform_output_gradient(const T* dy, const ConvGeometry& g, const TilePlan& plan, std::int64_t first,
                                std::int64_t group_begin, std::int64_t group_end, T* D, std::int64_t ld) {
-  transform_windows<F::m, F::alpha>(dy, g.out_channels, g.out_h, g.out_w, 0, 0, F::m, plan, first, group_begin,
-                                    group_end, D, ld,
+  transform_windows<F::m, F::m, F::alpha>(dy, g.out_channels, g.out_h, g.out_w, 0, 0, plan, first, group_begin,
+                                          group_end, D, ld,
                                     [](const auto& y, auto& u) { winograd_output_gradient_2d<F>(y, u); });
 }
 
