@@ -200,7 +200,7 @@ void transform_input(const T* x, const ConvGeometry& g, const TilePlan& plan, st
                      std::int64_t group_begin, std::int64_t group_end, T* V, std::int64_t ld) {
   transform_windows<F::alpha, F::m, F::alpha>(x, g.channels, g.in_h, g.in_w, -g.pad_top, -g.pad_left, plan, first,
                                               group_begin, group_end, V, ld,
-                                        [](const auto& d, auto& v) { winograd_input_2d<F>(d, v); });
+                                              [](const auto& d, auto& v) { winograd_input_2d<F>(d, v); });
 }
 
 // ensures: M[xi] = U[xi] V[xi] for xi in [xi_begin, xi_end) of alpha2: [OC, cols] = [OC, C] x [C, cols].

@@ -36,7 +36,7 @@ void transform_output_gradient(const T* dy, const ConvGeometry& g, const TilePla
                                std::int64_t group_begin, std::int64_t group_end, T* D, std::int64_t ld) {
   transform_windows<F::m, F::m, F::alpha>(dy, g.out_channels, g.out_h, g.out_w, 0, 0, plan, first, group_begin,
                                           group_end, D, ld,
-                                    [](const auto& y, auto& u) { winograd_output_gradient_2d<F>(y, u); });
+                                          [](const auto& y, auto& u) { winograd_output_gradient_2d<F>(y, u); });
 }
 
 // ensures: dkernel[oc][c] = G^T dU[.][oc][c] G for every channel pair, dU [alpha^2][OC][C];
