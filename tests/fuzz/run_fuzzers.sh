@@ -94,7 +94,8 @@ fuzz_target() {
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | awk '{print $2}' || true)
   rss=$(grep 'stat::peak_rss_mb:' "$log" | awk '{print $2}' | tail -1 || true)
   files=$(find "$corpus/$t" -type f | wc -l)
-  cpu=$(awk '{printf "%d", $1 + $2}' "$build/fuzz_logs/$t.cputime" 2> /dev/null || true)
+  # (GNU time puts "Command exited with non-zero status N" before the times when the target failed)
+  cpu=$(tail -n 1 "$build/fuzz_logs/$t.cputime" 2> /dev/null | awk '{printf "%d", $1 + $2}' || true)
   printf '%-18s %8s %8s %12s %10s %8s %8s\n' "$t" "$seconds" "${cpu:-?}" "${runs:-?}" "${cov:-?}" "$files" "${rss:-?}" \
     > "$build/fuzz_logs/$t.summary"
 }
