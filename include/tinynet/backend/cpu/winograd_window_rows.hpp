@@ -29,6 +29,23 @@ namespace winograd {
 
 #ifdef TINYNET_WINOGRAD_WINDOW_ROWS
 
+// A run of four consecutive tiles: its sample and the pixel position of its first tile.
+struct TileRun {
+  std::int64_t sample = 0, row = 0, column = 0;
+};
+
+// ensures: whether tiles first .. first + 3 lie in one tile row (plan numbers them sample by
+// sample, row by row); if so, `run` holds their sample and the first tile's top-left pixel
+// (tile position * m).
+template <class Plan>
+bool locate_run(const Plan& plan, std::int64_t first, int m, TileRun& run) {
+  const std::int64_t r = first % plan.per_sample, tile_column = r % plan.tiles_w;
+  run.sample = first / plan.per_sample;
+  run.row = r / plan.tiles_w * m;
+  run.column = tile_column * m;
+  return tile_column + 3 < plan.tiles_w;
+}
+
 // The reads of one group of eight tiles (n x n windows, m pixels apart) as rows of two runs.
 template <int n, int m>
 struct WindowRows {
@@ -52,10 +69,9 @@ bool plan_window_rows(const Plan& plan, std::int64_t first, std::int64_t top, st
   const std::int64_t end = plan.tiles / plan.per_sample * sample_stride;
   rows.padded = false;
   for (int run = 0; run < 2; ++run) {
-    const std::int64_t tile = first + 4 * run, sample = tile / plan.per_sample, r = tile % plan.per_sample;
-    const std::int64_t column = r % plan.tiles_w;
-    if (column + 3 >= plan.tiles_w) return false;
-    const std::int64_t h0 = top + r / plan.tiles_w * m, w0 = left + column * m;
+    TileRun at_run;
+    if (!locate_run(plan, first + 4 * run, m, at_run)) return false;
+    const std::int64_t sample = at_run.sample, h0 = top + at_run.row, w0 = left + at_run.column;
     for (int i = 0; i < n; ++i) {
       const std::int64_t h = h0 + i;
       const bool row_inside = h >= 0 && h < height;
@@ -131,10 +147,9 @@ bool plan_tile_rows(const Plan& plan, std::int64_t first, std::int64_t height, s
   if (first + 8 > plan.tiles) return false;
   const std::int64_t sample_stride = channels * height * width;
   for (int run = 0; run < 2; ++run) {
-    const std::int64_t tile = first + 4 * run, sample = tile / plan.per_sample, r = tile % plan.per_sample;
-    const std::int64_t column = r % plan.tiles_w;
-    if (column + 3 >= plan.tiles_w) return false;
-    const std::int64_t h0 = r / plan.tiles_w * m, w0 = column * m;
+    TileRun at_run;
+    if (!locate_run(plan, first + 4 * run, m, at_run)) return false;
+    const std::int64_t sample = at_run.sample, h0 = at_run.row, w0 = at_run.column;
     rows.columns[run] = static_cast<int>(std::min<std::int64_t>(4 * m, width - w0));
     for (int i = 0; i < m; ++i)
       rows.offset[i][run] = h0 + i < height ? sample * sample_stride + (h0 + i) * width + w0 : -1;
