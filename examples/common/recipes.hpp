@@ -123,7 +123,7 @@ inline CifarJob scratch_recipe(const std::string& recipe, const ImageDataset& tr
   job.name = "fast_cnn";
   job.approach = "Whitened CNN from scratch (fast recipe)";
   job.recipe_fixes = fast_recipe_fix_names(fixes);
-  job.epochs = 15;  // about 3.3 minutes each on 2 cores
+  job.epochs = 15;  // 140-205 s each on the 2-core AVX2 EPYC; 11 fit in 30 minutes (docs/examples.md)
   job.batch_size = 1024;
   job.drop_last = fixes.drop_last;
   job.augment.horizontal_flip = true;
