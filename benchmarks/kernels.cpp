@@ -7,8 +7,8 @@
 // over each network's parameter buffer (also with ~1e-19 gradients, whose squares are
 // denormal, with and without flushing: adam_tiny_grads). Each benchmark name is <op>/<model>/<shape>, a
 // convolution's shape being C<in>_<H>x<W>_OC<out>_k<KH>x<KW>_s<SH>x<SW>_p<top>.<left>.<bottom>.<right>
-// (compare_pytorch.py --conv-shapes reads these names), followed for 3x3 stride-1 shapes by the
-// path (/im2col, /winograd2, /winograd4: backend/cpu/conv_algorithm.hpp); its label names the first layer with
+// (compare_pytorch.py --conv-shapes reads these names), followed for shapes with more than one
+// path by the path (/im2col, /winograd2, /winograd4, /plane: backend/cpu/conv_algorithm.hpp); its label names the first layer with
 // that shape and how many layers share it. Counters: GFLOP/s (2*M*N*K per GEMM; a convolution counts the
 // direct convolution's 2*OC*C*KH*KW*N*OH*OW, whichever path runs) or GB/s (the bytes an op must read and write at least, divided by the time).
 //
@@ -328,14 +328,14 @@ void register_model(const std::string& model) {
   for (const auto& p : passes)
     for (const auto& e : s.convs.entries) {
       const std::string name = std::string(p.first) + "/" + model + "/" + conv_id(e.key);
-      // 3x3 stride-1 shapes once per path, the others by im2col
-      if (!tinynet::cpu::winograd_applies(e.key)) {
+      // shapes with a choice once per path, the others by im2col
+      if (!tinynet::cpu::has_choice(e.key)) {
         add(name, [=](benchmark::State& st) {
           bm_conv(st, e.key, p.second, ConvAlgorithm::im2col, label(e.first_layer, e.uses));
         });
         continue;
       }
-      for (ConvAlgorithm a : {ConvAlgorithm::im2col, ConvAlgorithm::winograd_2x2, ConvAlgorithm::winograd_4x4})
+      for (ConvAlgorithm a : tinynet::cpu::conv_candidates(e.key))
         add(name + "/" + tinynet::cpu::conv_algorithm_name(a),
             [=](benchmark::State& st) { bm_conv(st, e.key, p.second, a, label(e.first_layer, e.uses)); });
     }

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "conv_path_helpers.hpp"
 #include "layer_test_helpers.hpp"
 #include "test_support.hpp"
 #include "tinynet/backend/cpu/conv2d.hpp"
@@ -14,54 +15,22 @@
 
 using namespace tinynet;
 using cpu::ConvAlgorithm;
+using tinynet_test::ConvResults;
 using tinynet_test::error_message;
+using tinynet_test::ForcedConvAlgorithm;
+using tinynet_test::relative_difference;
+using tinynet_test::run_conv;
 using tinynet_test::random_tensor;
 
 namespace {
 
-// Forces one convolution path for the scope, then restores the setting before it.
-struct ForcedConvAlgorithm {
-  ConvAlgorithm before = cpu::conv_algorithm();
-  explicit ForcedConvAlgorithm(ConvAlgorithm a) { cpu::set_conv_algorithm(a); }
-  ~ForcedConvAlgorithm() { cpu::set_conv_algorithm(before); }
-};
-
 constexpr ConvAlgorithm winograd_paths[] = {ConvAlgorithm::winograd_2x2, ConvAlgorithm::winograd_4x4};
-
-// ensures: max |a - b| / max |a| (0 when a is all zeros and b equals it).
-template <class A, class B>
-double relative_difference(const Tensor<A>& a, const Tensor<B>& b) {
-  REQUIRE(a.numel() == b.numel());
-  double worst = 0, scale = 0;
-  for (std::int64_t i = 0; i < a.numel(); ++i) {
-    worst = std::max(worst, std::abs(double(a[i]) - double(b[i])));
-    scale = std::max(scale, std::abs(double(a[i])));
-  }
-  return scale > 0 ? worst / scale : worst;
-}
 
 template <class T>
 Tensor<T> converted(const Tensor<double>& t) {
   Tensor<T> out(t.shape());
   for (std::int64_t i = 0; i < t.numel(); ++i) out[i] = static_cast<T>(t[i]);
   return out;
-}
-
-// The three outputs of one convolution, forward and backward, with one forced path.
-template <class T>
-struct ConvResults {
-  Tensor<T> y, dx, dkernel, dbias;
-};
-
-template <class T>
-ConvResults<T> run_conv(ConvAlgorithm a, const ConvGeometry& g, const Tensor<T>& x, const Tensor<T>& kernel,
-                        const Tensor<T>& bias, const Tensor<T>& dy) {
-  ForcedConvAlgorithm forced(a);
-  cpu::ConvWorkspace<T> ws;
-  ConvResults<T> r{Tensor<T>(dy.shape()), Tensor<T>(x.shape()), Tensor<T>(kernel.shape()), Tensor<T>(bias.shape())};
-  cpu::conv2d_forward(x, kernel, bias, r.y, g, ws);
-  cpu::conv2d_backward(x, kernel, dy, &r.dx, &r.dkernel, &r.dbias, g, ws);
-  return r;
 }
 
 struct ConvCase {

@@ -3,19 +3,23 @@
 //
 // Layouts: x [N,C,H,W], kernel [OC,C,KH,KW] (OIHW), y [N,OC,OH,OW]. Every convolution can
 // run as im2col + GEMM (backend/cpu/conv2d_im2col.hpp); 3x3 stride-1 ones also by Winograd
-// (backend/cpu/winograd_conv3x3.hpp) in the forward and the backward-data pass (the kernel
-// gradient is always im2col's). A layer's ConvWorkspace keeps its choice (per batch size) and
-// folded batch norm between calls; the large scratch buffers (patches, transformed tiles and
-// kernels) are the calling thread's, shared by every convolution it runs (conv_scratch()), so
-// a model needs them once, not once per layer.
+// (backend/cpu/winograd_conv3x3.hpp, winograd_kernel_gradient.hpp), and those on planes with
+// fewer pixels than kernel taps as one whole-plane GEMM (backend/cpu/conv2d_whole_plane.hpp),
+// each direction (forward, input gradient, kernel gradient) chosen on its own. A layer's
+// ConvWorkspace keeps its choices (per batch size) and folded batch norm between calls; the
+// large scratch buffers (patches, transformed tiles and kernels, plane matrices) are the
+// calling thread's, shared by every convolution it runs (conv_scratch()), so a model needs
+// them once, not once per layer.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "tinynet/backend/conv_geometry.hpp"
 #include "tinynet/backend/cpu/conv2d_im2col.hpp"
+#include "tinynet/backend/cpu/conv2d_whole_plane.hpp"
 #include "tinynet/backend/cpu/conv_algorithm.hpp"
 #include "tinynet/backend/cpu/conv_output_transform.hpp"
 #include "tinynet/backend/cpu/winograd_conv3x3.hpp"
@@ -44,6 +48,7 @@ template <class T>
 struct ConvScratch {
   Im2colWorkspace<T> im2col;
   WinogradWorkspace<T> winograd;
+  WholePlaneWorkspace<T> whole_plane;
 };
 
 // ensures: the calling thread's ConvScratch. Take it on the thread that calls the operation
@@ -54,13 +59,25 @@ ConvScratch<T>& conv_scratch() {
   return scratch;
 }
 
+// ensures: the paths that can compute a convolution of geometry g, im2col first.
+inline std::vector<ConvAlgorithm> conv_candidates(const ConvGeometry& g) {
+  std::vector<ConvAlgorithm> paths{ConvAlgorithm::im2col};
+  if (winograd_applies(g)) paths.insert(paths.end(), {ConvAlgorithm::winograd_2x2, ConvAlgorithm::winograd_4x4});
+  if (whole_plane_applies(g)) paths.push_back(ConvAlgorithm::whole_plane);
+  return paths;
+}
+
+// ensures: whether more than im2col can compute a convolution of geometry g.
+inline bool has_choice(const ConvGeometry& g) { return winograd_applies(g) || whole_plane_applies(g); }
+
 namespace detail {
 // ensures: the shape key of conv_algorithm.hpp's cache for one convolution and direction.
 inline std::string conv_choice_key(const char* direction, std::int64_t batch, const ConvGeometry& g,
                                    std::size_t element_bytes, int threads) {
   std::string key = direction;
   for (std::int64_t v : {batch, g.channels, g.in_h, g.in_w, g.out_channels, g.out_h, g.out_w,
-                         std::int64_t(g.pad_top), std::int64_t(g.pad_left)})
+                         std::int64_t(g.kernel_h), std::int64_t(g.kernel_w), std::int64_t(g.stride_h),
+                         std::int64_t(g.stride_w), std::int64_t(g.pad_top), std::int64_t(g.pad_left)})
     key += " " + std::to_string(v);
   return key + " f" + std::to_string(element_bytes * 8) + " t" + std::to_string(threads);
 }
@@ -73,10 +90,7 @@ ConvAlgorithm remembered_choice(ConvChoiceMemo& memo, const char* direction, std
   const unsigned generation = conv_algorithm_generation();
   if (memo.batch == batch && memo.generation == generation) return memo.algorithm;
   const std::string key = conv_choice_key(direction, batch, g, element_bytes, num_threads());
-  memo = ConvChoiceMemo{batch, generation,
-                        choose_conv_algorithm(key, {ConvAlgorithm::im2col, ConvAlgorithm::winograd_2x2,
-                                                    ConvAlgorithm::winograd_4x4},
-                                              run)};
+  memo = ConvChoiceMemo{batch, generation, choose_conv_algorithm(key, conv_candidates(g), run)};
   return memo.algorithm;
 }
 }  // namespace detail
@@ -91,10 +105,12 @@ void conv2d_forward_transformed(const Tensor<T>& x, const Tensor<T>& kernel, Ten
   const auto run = [&](ConvAlgorithm a) {
     if (a == ConvAlgorithm::im2col)
       im2col_conv2d_forward(x, kernel, y, g, scratch.im2col, transform);
+    else if (a == ConvAlgorithm::whole_plane)
+      whole_plane_conv2d_forward(x, kernel, y, g, scratch.whole_plane, transform);
     else
       winograd_conv2d_forward(x, kernel, y, g, winograd_output_tile(a), scratch.winograd, transform);
   };
-  if (!winograd_applies(g)) return run(ConvAlgorithm::im2col);
+  if (!has_choice(g)) return run(ConvAlgorithm::im2col);
   run(detail::remembered_choice(ws.forward_choice, "forward", x.dim(0), g, sizeof(T), run));
 }
 
@@ -139,16 +155,20 @@ void conv2d_backward(const Tensor<T>& x, const Tensor<T>& kernel, const Tensor<T
                      Tensor<T>* dkernel, Tensor<T>* dbias, const ConvGeometry& g, ConvWorkspace<T>& ws) {
   Tensor<T>* const none = nullptr;
   ConvScratch<T>& scratch = conv_scratch<T>();
-  if (!winograd_applies(g)) return im2col_conv2d_backward(x, kernel, dy, dx, dkernel, dbias, g, scratch.im2col);
+  if (!has_choice(g)) return im2col_conv2d_backward(x, kernel, dy, dx, dkernel, dbias, g, scratch.im2col);
   const auto input_gradient = [&](ConvAlgorithm a) {
     if (a == ConvAlgorithm::im2col)
       im2col_conv2d_backward(x, kernel, dy, dx, none, none, g, scratch.im2col);
+    else if (a == ConvAlgorithm::whole_plane)
+      whole_plane_conv2d_backward_data(dy, kernel, *dx, g, scratch.whole_plane);
     else
       winograd_conv2d_backward_data(dy, kernel, *dx, g, winograd_output_tile(a), scratch.winograd);
   };
   const auto kernel_gradient = [&](ConvAlgorithm a) {
     if (a == ConvAlgorithm::im2col)
       im2col_conv2d_backward(x, kernel, dy, none, dkernel, none, g, scratch.im2col);
+    else if (a == ConvAlgorithm::whole_plane)
+      whole_plane_conv2d_backward_kernel(x, dy, *dkernel, g, scratch.whole_plane);
     else
       winograd_conv2d_backward_kernel(x, dy, *dkernel, g, winograd_output_tile(a), scratch.winograd);
   };

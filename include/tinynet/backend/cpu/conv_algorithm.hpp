@@ -2,11 +2,12 @@
 // measured choice among the paths.
 //
 // ConvAlgorithm::automatic (the default): the first time a convolution that more than one
-// path can compute (3x3, stride 1: im2col + GEMM, Winograd F(2x2,3x3), F(4x4,3x3)) runs with
-// a given shape and direction, each path is run once to warm up and timed twice, and the
-// fastest is kept for that shape (batch, geometry, scalar type, threads, direction) for the
+// path can compute (im2col + GEMM always; Winograd F(2x2,3x3) and F(4x4,3x3) for 3x3 stride-1
+// kernels; the whole-plane GEMM where the input plane has fewer pixels than the kernel taps)
+// runs with a given shape and direction, each path is run once to warm up and timed twice, and
+// the fastest is kept for that shape (batch, geometry, scalar type, threads, direction) for the
 // rest of the process, like cuDNN's algorithm search. set_conv_algorithm(), or
-// TINYNET_CONV_ALGORITHM=auto|im2col|winograd2|winograd4 read at the first convolution,
+// TINYNET_CONV_ALGORITHM=auto|im2col|winograd2|winograd4|plane read at the first convolution,
 // forces one path wherever it applies (im2col elsewhere). Measured choices may differ
 // between runs on a busy machine, and with them the last bits of a result: force a path for
 // bit-identical reruns.
@@ -27,13 +28,14 @@
 namespace tinynet {
 namespace cpu {
 
-enum class ConvAlgorithm { automatic, im2col, winograd_2x2, winograd_4x4 };
+enum class ConvAlgorithm { automatic, im2col, winograd_2x2, winograd_4x4, whole_plane };
 
 inline const char* conv_algorithm_name(ConvAlgorithm a) {
   switch (a) {
     case ConvAlgorithm::im2col: return "im2col";
     case ConvAlgorithm::winograd_2x2: return "winograd2";
     case ConvAlgorithm::winograd_4x4: return "winograd4";
+    case ConvAlgorithm::whole_plane: return "plane";
     default: return "auto";
   }
 }
@@ -42,9 +44,9 @@ inline const char* conv_algorithm_name(ConvAlgorithm a) {
 // `name` and the accepted names otherwise.
 inline ConvAlgorithm parse_conv_algorithm(const std::string& name) {
   for (ConvAlgorithm a : {ConvAlgorithm::automatic, ConvAlgorithm::im2col, ConvAlgorithm::winograd_2x2,
-                          ConvAlgorithm::winograd_4x4})
+                          ConvAlgorithm::winograd_4x4, ConvAlgorithm::whole_plane})
     if (name == conv_algorithm_name(a)) return a;
-  fail("convolution algorithm '", name, "' is not one of auto, im2col, winograd2, winograd4");
+  fail("convolution algorithm '", name, "' is not one of auto, im2col, winograd2, winograd4, plane");
 }
 
 // ensures: the output tile size m of a Winograd algorithm F(m x m, 3x3); 0 for the others.
@@ -117,7 +119,7 @@ inline std::vector<std::string> conv_algorithm_report() {
 // else (automatic) the cached choice, measured the first time as the header says. The
 // caller runs the returned algorithm itself (the outputs of the measuring runs are not kept).
 template <class Run>
-ConvAlgorithm choose_conv_algorithm(const std::string& key, std::initializer_list<ConvAlgorithm> candidates, Run&& run) {
+ConvAlgorithm choose_conv_algorithm(const std::string& key, const std::vector<ConvAlgorithm>& candidates, Run&& run) {
   detail::ConvAlgorithmState& s = detail::conv_algorithm_state();
   {
     std::lock_guard<std::mutex> lock(s.mutex);
@@ -125,12 +127,12 @@ ConvAlgorithm choose_conv_algorithm(const std::string& key, std::initializer_lis
     if (s.setting != ConvAlgorithm::automatic) {
       for (ConvAlgorithm a : candidates)
         if (a == s.setting) return a;
-      return *candidates.begin();
+      return candidates.front();
     }
     const auto found = s.chosen.find(key);
     if (found != s.chosen.end()) return found->second.algorithm;
   }
-  ConvAlgorithm best = *candidates.begin();
+  ConvAlgorithm best = candidates.front();
   double best_seconds = 0;
   std::ostringstream timings;
   timings.precision(4);
@@ -143,8 +145,8 @@ ConvAlgorithm choose_conv_algorithm(const std::string& key, std::initializer_lis
       const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       seconds = repeat == 0 ? took : std::min(seconds, took);
     }
-    timings << (a == *candidates.begin() ? "" : ", ") << conv_algorithm_name(a) << " " << seconds * 1e3 << " ms";
-    if (a == *candidates.begin() || seconds < best_seconds) {
+    timings << (a == candidates.front() ? "" : ", ") << conv_algorithm_name(a) << " " << seconds * 1e3 << " ms";
+    if (a == candidates.front() || seconds < best_seconds) {
       best = a;
       best_seconds = seconds;
     }
