@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "layer_test_helpers.hpp"
 #include "tinynet/backend/cpu/conv2d.hpp"
 #include "tinynet/core/tensor.hpp"
 
@@ -48,6 +49,26 @@ ConvResults<T> run_conv(tinynet::cpu::ConvAlgorithm a, const tinynet::ConvGeomet
   tinynet::cpu::conv2d_forward(x, kernel, bias, r.y, g, ws);
   tinynet::cpu::conv2d_backward(x, kernel, dy, &r.dx, &r.dkernel, &r.dbias, g, ws);
   return r;
+}
+
+// ensures: conv2d_batch_norm_inference with ReLU of `batch` samples of geometry g by path a,
+// the inputs, kernel, bias and batch-norm parameters drawn from seeds seed .. seed + 6.
+inline tinynet::Tensor<double> batch_norm_conv(tinynet::cpu::ConvAlgorithm a, const tinynet::ConvGeometry& g,
+                                               std::int64_t batch, std::uint64_t seed) {
+  using tinynet::Shape;
+  using tinynet::Tensor;
+  const std::int64_t C = g.channels, OC = g.out_channels;
+  const Tensor<double> x = random_tensor(Shape{batch, C, g.in_h, g.in_w}, seed);
+  const Tensor<double> kernel = random_tensor(Shape{OC, C, g.kernel_h, g.kernel_w}, seed + 1);
+  const Tensor<double> bias = random_tensor(Shape{OC}, seed + 2), gamma = random_tensor(Shape{OC}, seed + 3);
+  const Tensor<double> beta = random_tensor(Shape{OC}, seed + 4), mean = random_tensor(Shape{OC}, seed + 5);
+  Tensor<double> variance = random_tensor(Shape{OC}, seed + 6);
+  for (double& v : variance) v = std::abs(v) + 0.1;
+  ForcedConvAlgorithm forced(a);
+  tinynet::cpu::ConvWorkspace<double> ws;
+  Tensor<double> y(Shape{batch, OC, g.out_h, g.out_w});
+  tinynet::cpu::conv2d_batch_norm_inference(x, kernel, bias, gamma, beta, mean, variance, 1e-3, true, y, g, ws);
+  return y;
 }
 
 }  // namespace tinynet_test

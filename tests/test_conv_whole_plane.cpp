@@ -87,19 +87,8 @@ TEST_CASE("The whole-plane path applies only where the plane has fewer pixels th
 
 TEST_CASE("A folded batch norm and ReLU run through the whole-plane output pass", "[conv2d][whole_plane]") {
   const ConvGeometry g = make_conv_geometry("t", 5, 2, 2, 6, 3, 3, 1, 1, Padding::same);
-  const Tensor<double> x = random_tensor(Shape{3, 5, 2, 2}, 81), kernel = random_tensor(Shape{6, 5, 3, 3}, 82);
-  const Tensor<double> bias = random_tensor(Shape{6}, 83), gamma = random_tensor(Shape{6}, 84);
-  const Tensor<double> beta = random_tensor(Shape{6}, 85), mean = random_tensor(Shape{6}, 86);
-  Tensor<double> variance = random_tensor(Shape{6}, 87);
-  for (double& v : variance) v = std::abs(v) + 0.1;
-  auto run = [&](ConvAlgorithm a) {
-    ForcedConvAlgorithm forced(a);
-    cpu::ConvWorkspace<double> ws;
-    Tensor<double> y(Shape{3, 6, 2, 2});
-    cpu::conv2d_batch_norm_inference(x, kernel, bias, gamma, beta, mean, variance, 1e-3, true, y, g, ws);
-    return y;
-  };
-  const Tensor<double> expected = run(ConvAlgorithm::im2col), plane = run(ConvAlgorithm::whole_plane);
+  const Tensor<double> expected = tinynet_test::batch_norm_conv(ConvAlgorithm::im2col, g, 3, 81);
+  const Tensor<double> plane = tinynet_test::batch_norm_conv(ConvAlgorithm::whole_plane, g, 3, 81);
   CHECK(relative_difference(expected, plane) < 1e-12);
   CHECK(std::count_if(plane.begin(), plane.end(), [](double v) { return v == 0; }) > 0);  // ReLU clipped some
 }

@@ -362,22 +362,10 @@ TEST_CASE("Conv2D gradients pass the finite-difference check through each Winogr
 }
 
 TEST_CASE("A folded batch norm and ReLU run through the Winograd output pass", "[conv2d][winograd][batch_norm]") {
-  const ConvCase k{"", 3, 5, 9, 7, 6, Padding::same};
-  const ConvGeometry g = geometry_of(k);
-  const Tensor<double> x = random_tensor(Shape{3, 5, 9, 7}, 31), kernel = random_tensor(Shape{6, 5, 3, 3}, 32);
-  const Tensor<double> bias = random_tensor(Shape{6}, 33), gamma = random_tensor(Shape{6}, 34);
-  const Tensor<double> beta = random_tensor(Shape{6}, 35), mean = random_tensor(Shape{6}, 36);
-  Tensor<double> variance = random_tensor(Shape{6}, 37);
-  for (double& v : variance) v = std::abs(v) + 0.1;
-  auto run = [&](ConvAlgorithm a) {
-    ForcedConvAlgorithm forced(a);
-    cpu::ConvWorkspace<double> ws;
-    Tensor<double> y(Shape{3, 6, 9, 7});
-    cpu::conv2d_batch_norm_inference(x, kernel, bias, gamma, beta, mean, variance, 1e-3, true, y, g, ws);
-    return y;
-  };
-  const Tensor<double> expected = run(ConvAlgorithm::im2col);
-  for (ConvAlgorithm a : winograd_paths) CHECK(relative_difference(expected, run(a)) < 1e-12);
+  const ConvGeometry g = geometry_of(ConvCase{"", 3, 5, 9, 7, 6, Padding::same});
+  const Tensor<double> expected = tinynet_test::batch_norm_conv(ConvAlgorithm::im2col, g, 3, 31);
+  for (ConvAlgorithm a : winograd_paths)
+    CHECK(relative_difference(expected, tinynet_test::batch_norm_conv(a, g, 3, 31)) < 1e-12);
 }
 
 TEST_CASE("The automatic choice measures every path once per shape and keeps it", "[conv2d][winograd]") {
