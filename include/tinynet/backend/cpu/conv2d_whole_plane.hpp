@@ -13,7 +13,7 @@
 // im2col's C*KH*KW*OC*OH*OW, no patch matrix, and x, y, dx, dy used in place. The backward
 // passes are dx = dy M^T and dM = x^T dy, folded back onto the taps. M (or dM) is the calling
 // thread's scratch. On 2x2 planes it multiplies as much as Winograd F(2x2,3x3)'s single tile
-// and builds a larger matrix, so the measured choice keeps Winograd there.
+// and builds a larger matrix: slower there, so the measured choice normally keeps Winograd.
 #pragma once
 
 #include <algorithm>
