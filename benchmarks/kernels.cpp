@@ -1,9 +1,10 @@
 // benchmarks/kernels.cpp: Google Benchmark suite of tinynet's CPU kernels at the shapes the
-// two benchmarked networks use (scratch CNN on 32x32, ResNet50 + head on 48x48, batch 64).
+// three benchmarked networks use (the notebook's scratch CNN and the fast recipe's whitened
+// CNN on 32x32, ResNet50 + head on 48x48; batch 64).
 //
 // The shapes are read off the built models (benchmarks/bench_models.hpp): every distinct
 // Conv2D geometry, the GEMMs those convolutions and the Dense layers issue, the BatchNorm,
-// MaxPool2D and ReLU inputs, the residual sums of the Bottleneck blocks, and the Adam update
+// MaxPool2D, ReLU and GELU inputs, the residual sums of the Bottleneck blocks, and the Adam update
 // over each network's parameter buffer (also with ~1e-19 gradients, whose squares are
 // denormal, with and without flushing: adam_tiny_grads). Each benchmark name is <op>/<model>/<shape>, a
 // convolution's shape being C<in>_<H>x<W>_OC<out>_k<KH>x<KW>_s<SH>x<SW>_p<top>.<left>.<bottom>.<right>
@@ -12,7 +13,7 @@
 // that shape and how many layers share it. Counters: GFLOP/s (2*M*N*K per GEMM; a convolution counts the
 // direct convolution's 2*OC*C*KH*KW*N*OH*OW, whichever path runs) or GB/s (the bytes an op must read and write at least, divided by the time).
 //
-//   tinynet_kernels                                  # everything, about 1.5 minutes
+//   tinynet_kernels                                  # everything, about 2 minutes
 //   tinynet_kernels --benchmark_filter='conv_.*/scratch'
 // Threads: TINYNET_NUM_THREADS (default: OpenMP's count, 2 on the reference machine).
 #include <benchmark/benchmark.h>
@@ -37,6 +38,7 @@
 #include "tinynet/layers/bottleneck.hpp"
 #include "tinynet/layers/conv2d.hpp"
 #include "tinynet/layers/dense.hpp"
+#include "tinynet/layers/gelu.hpp"
 #include "tinynet/layers/max_pool2d.hpp"
 #include "tinynet/layers/relu.hpp"
 
@@ -48,7 +50,7 @@ using tinynet::Shape;
 using tinynet::Tensor;
 
 constexpr std::int64_t batch = 64;
-constexpr double min_seconds = 0.15;  // per benchmark; the whole suite takes about 1.5 minutes
+constexpr double min_seconds = 0.15;  // per benchmark; the whole suite takes about 2 minutes
 
 // ensures: t holds deterministic values in [-1, 1) (cheap enough for 100M-element buffers).
 void fill_pseudo_random(Tensor<float>& t, std::uint32_t seed) {
@@ -114,7 +116,7 @@ struct Gemm {
 struct ModelShapes {
   Occurrences<ConvGeometry> convs;
   Occurrences<Gemm> gemms;
-  Occurrences<Shape> batch_norms, relus, residual_sums;
+  Occurrences<Shape> batch_norms, relus, gelus, residual_sums;
   Occurrences<std::pair<ConvGeometry, Shape>> max_pools;
   std::int64_t parameter_count = 0;  // of the backbone (the model without a training head)
 };
@@ -146,6 +148,8 @@ ModelShapes collect_shapes(const std::string& model_name) {
       s.batch_norms.add(in, path, shape_id(in));
     } else if (dynamic_cast<const ReLU<float>*>(&layer)) {
       s.relus.add(in, path, shape_id(in));
+    } else if (dynamic_cast<const GELU<float>*>(&layer)) {
+      s.gelus.add(in, path, shape_id(in));
     } else if (const auto* pool = dynamic_cast<const MaxPool2D<float>*>(&layer)) {
       s.max_pools.add({pool->geometry(), in}, path, conv_id(pool->geometry()));
     } else if (dynamic_cast<const Bottleneck<float>*>(&layer)) {
@@ -265,7 +269,7 @@ void bm_max_pool(benchmark::State& state, ConvGeometry g, Shape sample, bool bac
   state.SetLabel(where);
 }
 
-enum class Elementwise { relu_forward, relu_backward, add, add_relu };
+enum class Elementwise { relu_forward, relu_backward, gelu_forward, gelu_backward, add, add_relu };
 
 void bm_elementwise(benchmark::State& state, Shape sample, Elementwise op, std::string where) {
   using namespace tinynet;
@@ -276,12 +280,15 @@ void bm_elementwise(benchmark::State& state, Shape sample, Elementwise op, std::
     switch (op) {
       case Elementwise::relu_forward: relu_forward(a, out); break;
       case Elementwise::relu_backward: relu_backward(a, b, out); break;
+      case Elementwise::gelu_forward: gelu_forward(a, out); break;
+      case Elementwise::gelu_backward: gelu_backward(a, b, out); break;
       case Elementwise::add: add_forward(a, b, out); break;
       case Elementwise::add_relu: add_relu_forward(a, b, out); break;
     }
     benchmark::ClobberMemory();
   }
-  set_bytes(state, (op == Elementwise::relu_forward ? 2.0 : 3.0) * shape.numel() * sizeof(float));
+  const bool one_input = op == Elementwise::relu_forward || op == Elementwise::gelu_forward;
+  set_bytes(state, (one_input ? 2.0 : 3.0) * shape.numel() * sizeof(float));
   state.SetLabel(where);
 }
 
@@ -353,6 +360,10 @@ void register_model(const std::string& model) {
     for (const auto& e : s.relus.entries)
       add(std::string(op == Elementwise::relu_forward ? "relu_fwd/" : "relu_bwd/") + model + "/" + shape_id(e.key),
           [=](benchmark::State& st) { bm_elementwise(st, e.key, op, label(e.first_layer, e.uses)); });
+  for (auto op : {Elementwise::gelu_forward, Elementwise::gelu_backward})
+    for (const auto& e : s.gelus.entries)
+      add(std::string(op == Elementwise::gelu_forward ? "gelu_fwd/" : "gelu_bwd/") + model + "/" + shape_id(e.key),
+          [=](benchmark::State& st) { bm_elementwise(st, e.key, op, label(e.first_layer, e.uses)); });
   for (auto op : {Elementwise::add_relu, Elementwise::add})
     for (const auto& e : s.residual_sums.entries)
       add(std::string(op == Elementwise::add ? "add/" : "add_relu/") + model + "/" + shape_id(e.key),
@@ -377,6 +388,7 @@ int main(int argc, char** argv) {
     benchmark::AddCustomContext("tinynet_threads", std::to_string(threads));
     benchmark::AddCustomContext("batch", std::to_string(batch));
     register_model("scratch");
+    register_model("fast");
     register_model("resnet50");
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
