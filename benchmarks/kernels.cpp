@@ -356,20 +356,19 @@ void register_model(const std::string& model) {
           [=](benchmark::State& st) {
             bm_max_pool(st, e.key.first, e.key.second, backward, label(e.first_layer, e.uses));
           });
-  for (auto op : {Elementwise::relu_forward, Elementwise::relu_backward})
-    for (const auto& e : s.relus.entries)
-      add(std::string(op == Elementwise::relu_forward ? "relu_fwd/" : "relu_bwd/") + model + "/" + shape_id(e.key),
-          [=](benchmark::State& st) { bm_elementwise(st, e.key, op, label(e.first_layer, e.uses)); });
-  for (auto op : {Elementwise::gelu_forward, Elementwise::gelu_backward})
-    for (const auto& e : s.gelus.entries)
-      add(std::string(op == Elementwise::gelu_forward ? "gelu_fwd/" : "gelu_bwd/") + model + "/" + shape_id(e.key),
-          [=](benchmark::State& st) { bm_elementwise(st, e.key, op, label(e.first_layer, e.uses)); });
-  for (auto op : {Elementwise::add_relu, Elementwise::add})
-    for (const auto& e : s.residual_sums.entries)
-      add(std::string(op == Elementwise::add ? "add/" : "add_relu/") + model + "/" + shape_id(e.key),
-          [=](benchmark::State& st) {
-            bm_elementwise(st, e.key, op, label(e.first_layer, e.uses) + (op == Elementwise::add ? " (backward)" : ""));
-          });
+  // one benchmark per shape in `seen`, named prefix/model/shape, its label ending in `note`
+  auto add_elementwise = [&](const Occurrences<Shape>& seen, Elementwise op, const char* prefix, const char* note) {
+    for (const auto& e : seen.entries)
+      add(prefix + model + "/" + shape_id(e.key), [=](benchmark::State& st) {
+        bm_elementwise(st, e.key, op, label(e.first_layer, e.uses) + note);
+      });
+  };
+  add_elementwise(s.relus, Elementwise::relu_forward, "relu_fwd/", "");
+  add_elementwise(s.relus, Elementwise::relu_backward, "relu_bwd/", "");
+  add_elementwise(s.gelus, Elementwise::gelu_forward, "gelu_fwd/", "");
+  add_elementwise(s.gelus, Elementwise::gelu_backward, "gelu_bwd/", "");
+  add_elementwise(s.residual_sums, Elementwise::add_relu, "add_relu/", "");
+  add_elementwise(s.residual_sums, Elementwise::add, "add/", " (backward)");
   const std::int64_t params = s.parameter_count;
   add("adam/" + model + "/" + std::to_string(params),
       [=](benchmark::State& st) { bm_adam(st, params, 1.0f, true, model + " backbone parameter buffer"); });
