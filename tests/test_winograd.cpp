@@ -167,7 +167,9 @@ TEST_CASE("A first layer's gradients (no dx) come from the Winograd kernel gradi
 TEST_CASE("Winograd in float stays within the stated error bound at the three models' 3x3 shapes",
           "[conv2d][winograd]") {
   // Every 3x3 stride-1 convolution shape of the notebook CNN (32x32), the whitened CNN
-  // (32x32) and ResNet50 (48x48 and 96x96), two samples each, against im2col in double.
+  // (32x32) and ResNet50 (48x48 and 96x96), two samples each, against im2col in double;
+  // then odd shapes, for the float-only AVX2 products (partial 6-row and 16-column panels,
+  // several tile blocks, one channel, padding beyond 1).
   // The bounds (docs/performance.md) are max |error| / max |exact| over y, dx and dkernel.
   const ConvCase cases[] = {
       {"notebook conv1 3->32 32x32 same", 2, 3, 32, 32, 32, Padding::same},
@@ -184,6 +186,12 @@ TEST_CASE("Winograd in float stays within the stated error bound at the three mo
       {"resnet50 128 6x6", 2, 128, 6, 6, 128, Padding::same},
       {"resnet50 256 3x3", 2, 256, 3, 3, 256, Padding::same},
       {"resnet50 512 2x2", 2, 512, 2, 2, 512, Padding::same},
+      {"3 samples of 1 channel, 7x5 same", 3, 1, 7, 5, 2, Padding::same},
+      {"5 samples, 11x9 valid", 5, 4, 11, 9, 3, Padding::valid},
+      {"explicit 0/3 2/1 padding", 2, 3, 6, 7, 5, Padding::explicit_amounts, {0, 3, 2, 1}},
+      {"many blocks: 24 samples of 16x16", 24, 8, 16, 16, 6, Padding::same},
+      {"17 channels at 13x13 -> 9", 4, 17, 13, 13, 9, Padding::same},
+      {"9 channels at 13x13 -> 17", 4, 9, 13, 13, 17, Padding::same},
   };
   const double bound[] = {2e-6, 2e-5};  // F(2x2,3x3), F(4x4,3x3)
   double worst[] = {0, 0}, worst_kernel[] = {0, 0};

@@ -28,10 +28,13 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#if defined(__GNUC__) && defined(__AVX__)
+#include <immintrin.h>
+#endif
 
 #include "tinynet/backend/conv_geometry.hpp"
 #include "tinynet/backend/cpu/conv_output_transform.hpp"
-#include "tinynet/backend/cpu/gemm.hpp"
+#include "tinynet/backend/cpu/winograd_products.hpp"
 #include "tinynet/backend/cpu/winograd_transforms.hpp"
 #include "tinynet/backend/cpu/winograd_window_rows.hpp"
 #include "tinynet/core/error.hpp"
@@ -143,26 +146,68 @@ void locate_window(const TilePlan& plan, std::int64_t first, int m, std::int64_t
   }
 }
 
+// requires: to + l * stride 32-byte aligned for every lane l (floats with AVX).
+// ensures: to[l * stride + k] = values[k].v[l] for lanes k, l: eight channels' values of eight
+// tiles, written tile by tile (the channel-panel layout).
+template <class T>
+void store_transposed(const Lanes<T> (&values)[lanes], T* to, std::int64_t stride) {
+#if defined(__GNUC__) && defined(__AVX__)
+  if constexpr (std::is_same_v<T, float>) {  // an 8 x 8 transpose in registers
+    __m256 r[lanes], t[lanes];
+    for (int k = 0; k < lanes; ++k) r[k] = _mm256_load_ps(reinterpret_cast<const float*>(&values[k].v));
+    for (int k = 0; k < lanes; k += 2) {
+      t[k] = _mm256_unpacklo_ps(r[k], r[k + 1]);
+      t[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
+    }
+    for (int k = 0; k < lanes; k += 4) {
+      r[k] = _mm256_shuffle_ps(t[k], t[k + 2], 0x44);
+      r[k + 1] = _mm256_shuffle_ps(t[k], t[k + 2], 0xEE);
+      r[k + 2] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0x44);
+      r[k + 3] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0xEE);
+    }
+    for (int k = 0; k < 4; ++k) {
+      _mm256_store_ps(to + k * stride, _mm256_permute2f128_ps(r[k], r[k + 4], 0x20));
+      _mm256_store_ps(to + (k + 4) * stride, _mm256_permute2f128_ps(r[k], r[k + 4], 0x31));
+    }
+    return;
+  }
+#endif
+  for (int l = 0; l < lanes; ++l)
+    for (int k = 0; k < lanes; ++k) to[l * stride + k] = values[k].v[l];
+}
+
 // requires: source [batch, channels, height, width]; transform_2d(window, out) maps an n x n
 // window of Lanes<T> to alpha x alpha.
-// ensures: out[c][xi][t] (rows ld apart) = transform_2d(the window of tile t)[xi] for channel c
-// of the tiles of groups [group_begin, group_end) of the block starting at tile `first` (t
+// ensures: out at layout (c, xi, tile t) = transform_2d(the window of tile t)[xi] for channel
+// c of the tiles of groups [group_begin, group_end) of the block starting at tile `first` (t
 // counted from `first`), a tile's window being the n x n pixels from (top, left) + its
 // position * m, zeros outside the plane. Groups that are two runs of four tiles in one tile
 // row each read whole window rows (winograd_window_rows.hpp, AVX floats); others pixel by pixel.
 template <int n, int m, int alpha, class T, class Transform>
 void transform_windows(const T* source, std::int64_t channels, std::int64_t height, std::int64_t width,
                        std::int64_t top, std::int64_t left, const TilePlan& plan, std::int64_t first,
-                       std::int64_t group_begin, std::int64_t group_end, T* out, std::int64_t ld,
+                       std::int64_t group_begin, std::int64_t group_end, T* out, const TileLayout& layout,
                        Transform transform_2d) {
   const std::int64_t plane = height * width;
   Lanes<T> window[n][n], transformed[alpha][alpha];
+  Lanes<T> chunk[alpha * alpha][lanes];  // channel-panel layout: eight channels' values, then transposed
   const auto store = [&](std::int64_t c, std::int64_t group) {
     transform_2d(window, transformed);
-    T* rows = out + c * alpha * alpha * ld + group * lanes;
+    if (layout.lane_stride == 1) {
+      T* at = out + layout.offset(c, 0, group);
+      for (int i = 0; i < alpha; ++i)
+        for (int j = 0; j < alpha; ++j)
+          std::memcpy(at + (i * alpha + j) * layout.xi_stride, &transformed[i][j].v, sizeof(transformed[i][j].v));
+      return;
+    }
+    const int slot = static_cast<int>(c % lanes);
     for (int i = 0; i < alpha; ++i)
-      for (int j = 0; j < alpha; ++j)
-        std::memcpy(rows + (i * alpha + j) * ld, &transformed[i][j].v, sizeof(transformed[i][j].v));
+      for (int j = 0; j < alpha; ++j) chunk[i * alpha + j][slot] = transformed[i][j];
+    if (slot != lanes - 1 && c != channels - 1) return;
+    for (int k = slot + 1; k < lanes; ++k)  // past the last channel: zeros
+      for (auto& element : chunk) element[k] = Lanes<T>{};
+    T* at = out + layout.offset(c - slot, 0, group);
+    for (int xi = 0; xi < alpha * alpha; ++xi) store_transposed(chunk[xi], at + xi * layout.xi_stride, layout.lane_stride);
   };
   for (std::int64_t group = group_begin; group < group_end; ++group) {
 #ifdef TINYNET_WINOGRAD_WINDOW_ROWS
@@ -193,24 +238,40 @@ void transform_windows(const T* source, std::int64_t channels, std::int64_t heig
   }
 }
 
-// ensures: V[c][xi][t] (rows ld apart) = (B^T d B)[xi] for channel c of the tiles of groups
+// ensures: V at layout (c, xi, t) = (B^T d B)[xi] for channel c of the tiles of groups
 // [group_begin, group_end) of the block starting at tile `first` (t counted from `first`).
 template <class F, class T>
 void transform_input(const T* x, const ConvGeometry& g, const TilePlan& plan, std::int64_t first,
-                     std::int64_t group_begin, std::int64_t group_end, T* V, std::int64_t ld) {
+                     std::int64_t group_begin, std::int64_t group_end, T* V, const TileLayout& layout) {
   transform_windows<F::alpha, F::m, F::alpha>(x, g.channels, g.in_h, g.in_w, -g.pad_top, -g.pad_left, plan, first,
-                                              group_begin, group_end, V, ld,
+                                              group_begin, group_end, V, layout,
                                               [](const auto& d, auto& v) { winograd_input_2d<F>(d, v); });
 }
 
-// ensures: M[xi] = U[xi] V[xi] for xi in [xi_begin, xi_end) of alpha2: [OC, cols] = [OC, C] x [C, cols].
+// How a block's V and M are laid out: V in the panel layout where the AVX2 products apply
+// (floats), otherwise in rows; M in rows (ld apart) for the output transform.
 template <class T>
-void multiply(const T* U, const T* V, T* M, std::int64_t OC, std::int64_t C, std::int64_t cols, std::int64_t ld,
-              std::int64_t alpha2, std::int64_t xi_begin, std::int64_t xi_end) {
-  for (std::int64_t xi = xi_begin; xi < xi_end; ++xi)
-    gemm_serial<T>(false, false, OC, cols, C, T(1), U + xi * OC * C, C, V + xi * ld, alpha2 * ld, T(0), M + xi * ld,
-                   alpha2 * ld);
-}
+struct BlockBuffers {
+  static constexpr bool panels =
+#ifdef TINYNET_WINOGRAD_PANELS
+      std::is_same_v<T, float>;
+#else
+      false;
+#endif
+  std::int64_t alpha2, C, OC, ld, ld_v;
+  BlockBuffers(std::int64_t alpha2_, std::int64_t C_, std::int64_t OC_, std::int64_t ld_)
+      : alpha2(alpha2_), C(C_), OC(OC_), ld(ld_), ld_v(panels ? (ld_ + panel_tiles - 1) / panel_tiles * panel_tiles : ld_) {}
+  std::int64_t size() const { return alpha2 * (C * ld_v + OC * ld); }  // a multiple of 8: blocks stay 32-byte aligned
+  TileLayout v_layout() const { return panels ? panel_layout(C, ld_v) : rows_layout(alpha2, ld); }
+  T* M(T* V) const { return V + alpha2 * C * ld_v; }
+  // ensures: M[xi] = U[xi] V[xi] for xi in [xi_begin, xi_end), over the first `cols` tiles.
+  void multiply(const T* U, const T* V, T* M, std::int64_t cols, std::int64_t xi_begin, std::int64_t xi_end) const {
+#ifdef TINYNET_WINOGRAD_PANELS
+    if constexpr (panels) return multiply_panels(U, V, M, OC, C, cols, ld_v, ld, alpha2, xi_begin, xi_end);
+#endif
+    multiply_rows(U, V, M, OC, C, cols, ld, alpha2, xi_begin, xi_end);
+  }
+};
 
 // ensures: the output tiles of groups [group_begin, group_end) of the block starting at tile
 // `first`, A^T M A from M[oc][xi][t] (rows ld apart), written to y
@@ -266,8 +327,10 @@ void convolve(const T* x, std::int64_t batch, const T* U, T* y, const ConvGeomet
               const ConvOutputTransform<T>& transform) {
   constexpr std::int64_t a2 = F::alpha * F::alpha;
   const TilePlan plan(batch, g, F::m, F::alpha, sizeof(T));
-  const std::int64_t C = g.channels, OC = g.out_channels, ld = plan.block_columns();
-  const std::int64_t per_block = a2 * (C + OC) * ld;
+  const std::int64_t ld = plan.block_columns();
+  const BlockBuffers<T> layout(a2, g.channels, g.out_channels, ld);
+  const TileLayout v_layout = layout.v_layout();
+  const std::int64_t per_block = layout.size();
   if (plan.blocks_in_parallel) {
     buffers.resize(Shape{plan.threads, per_block});
 #pragma omp parallel for num_threads(plan.threads) schedule(static)
@@ -277,24 +340,24 @@ void convolve(const T* x, std::int64_t batch, const T* U, T* y, const ConvGeomet
 #else
       T* V = buffers.data();
 #endif
-      T* M = V + a2 * C * ld;
+      T* M = layout.M(V);
       const std::int64_t first = b * ld, groups = plan.groups_in(b);
-      transform_input<F>(x, g, plan, first, 0, groups, V, ld);
-      multiply(U, V, M, OC, C, groups * lanes, ld, a2, 0, a2);
+      transform_input<F>(x, g, plan, first, 0, groups, V, v_layout);
+      layout.multiply(U, V, M, groups * lanes, 0, a2);
       transform_output<F>(M, ld, g, plan, first, 0, groups, y, transform);
     }
     return;
   }
   buffers.resize(Shape{per_block});
   T* V = buffers.data();
-  T* M = V + a2 * C * ld;
+  T* M = layout.M(V);
   const std::int64_t groups = plan.groups;
 #pragma omp parallel num_threads(plan.threads)
   {
 #pragma omp for schedule(static)
-    for (std::int64_t group = 0; group < groups; ++group) transform_input<F>(x, g, plan, 0, group, group + 1, V, ld);
+    for (std::int64_t group = 0; group < groups; ++group) transform_input<F>(x, g, plan, 0, group, group + 1, V, v_layout);
 #pragma omp for schedule(static)
-    for (std::int64_t xi = 0; xi < a2; ++xi) multiply(U, V, M, OC, C, groups * lanes, ld, a2, xi, xi + 1);
+    for (std::int64_t xi = 0; xi < a2; ++xi) layout.multiply(U, V, M, groups * lanes, xi, xi + 1);
 #pragma omp for schedule(static)
     for (std::int64_t group = 0; group < groups; ++group)
       transform_output<F>(M, ld, g, plan, 0, group, group + 1, y, transform);

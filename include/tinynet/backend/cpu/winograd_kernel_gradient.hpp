@@ -7,7 +7,8 @@
 // For a block of tiles:
 //   1. V [C][alpha^2][tiles] from x, as in the forward pass; D [OC][alpha^2][tiles] = A dY A^T
 //      from each tile's m x m gradient (zeros past the output's edge), eight tiles at a time;
-//   2. alpha^2 GEMMs over the block's tiles: dU[xi] += D[xi] V[xi]^T ([OC, C]).
+//   2. alpha^2 GEMMs over the block's tiles: dU[xi] += D[xi] V[xi]^T ([OC, C]), by the 6 x 16
+//      AVX2 products of winograd_products.hpp for floats (V then in channel panels).
 // The blocks run one after another, each step shared by the OpenMP threads (the GEMMs by
 // xi, so that no thread needs its own copy of dU); at the end dg = G^T dU G per channel pair.
 // Multiplications per tile and channel pair: alpha^2 (16 or 36) against im2col's 9 m^2 (36
@@ -35,7 +36,7 @@ template <class F, class T>
 void transform_output_gradient(const T* dy, const ConvGeometry& g, const TilePlan& plan, std::int64_t first,
                                std::int64_t group_begin, std::int64_t group_end, T* D, std::int64_t ld) {
   transform_windows<F::m, F::m, F::alpha>(dy, g.out_channels, g.out_h, g.out_w, 0, 0, plan, first, group_begin,
-                                          group_end, D, ld,
+                                          group_end, D, rows_layout(F::alpha * F::alpha, ld),
                                           [](const auto& y, auto& u) { winograd_output_gradient_2d<F>(y, u); });
 }
 
@@ -75,23 +76,34 @@ void backward_kernel(const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dkernel
   const std::int64_t block_groups =
       std::min(plan.groups, std::clamp(block_bytes_target / group_bytes, min_block_groups, max_block_groups));
   const std::int64_t blocks = (plan.groups + block_groups - 1) / block_groups, ld = block_groups * lanes;
+  // V in channel panels where the AVX2 products apply, in rows otherwise; D in rows.
+  constexpr bool panels = BlockBuffers<T>::panels;
+  const std::int64_t v_size = panels ? a2 * channel_panels(C) * panel_channels * ld : a2 * C * ld;
+  const TileLayout v_layout = panels ? channel_panel_layout(C, ld) : rows_layout(a2, ld);
   ws.kernel.resize(Shape{a2, OC, C});  // dU
-  ws.tiles.resize(Shape{a2 * (C + OC) * ld});
+  ws.tiles.resize(Shape{v_size + a2 * OC * ld});
   T* dU = ws.kernel.data();
   T* V = ws.tiles.data();
-  T* D = V + a2 * C * ld;
+  T* D = V + v_size;
 #pragma omp parallel num_threads(plan.threads)
   for (std::int64_t b = 0; b < blocks; ++b) {
     const std::int64_t first = b * ld, groups = std::min(block_groups, plan.groups - b * block_groups);
 #pragma omp for schedule(static)
     for (std::int64_t group = 0; group < groups; ++group) {
-      transform_input<F>(x.data(), g, plan, first, group, group + 1, V, ld);
+      transform_input<F>(x.data(), g, plan, first, group, group + 1, V, v_layout);
       transform_output_gradient<F>(dy.data(), g, plan, first, group, group + 1, D, ld);
     }
 #pragma omp for schedule(static)
-    for (std::int64_t xi = 0; xi < a2; ++xi)
+    for (std::int64_t xi = 0; xi < a2; ++xi) {
+#ifdef TINYNET_WINOGRAD_PANELS
+      if constexpr (panels) {
+        multiply_kernel_gradient(D, V, dU, OC, C, groups * lanes, ld, a2, b > 0, xi, xi + 1);
+        continue;
+      }
+#endif
       gemm_serial<T>(false, true, OC, C, groups * lanes, T(1), D + xi * ld, a2 * ld, V + xi * ld, a2 * ld,
                      b == 0 ? T(0) : T(1), dU + xi * OC * C, C);
+    }
   }
   transform_kernel_gradient<F>(dU, OC, C, dkernel.data());
 }
