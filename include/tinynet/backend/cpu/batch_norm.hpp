@@ -49,14 +49,18 @@ struct ChannelBlock {
   double* per_channel(int k) const { return channels + k * width(); }
 };
 
-// ensures: the channel count per block: about 128K values per block (512 KiB of floats,
-// so a block's passes after the first read from L2), at least one channel, and at least as
-// many blocks as threads when there are that many channels.
+// ensures: the channel count per block: at most about 128K values per block (512 KiB of
+// floats, so a block's passes after the first read from L2), at least one channel, and the
+// blocks a multiple of the threads in number where there are that many channels, evened out
+// (so that every thread gets about as many channels: 64 channels of 14 would be 5 blocks,
+// 3 for one thread and 2 for the other).
 inline std::int64_t channels_per_block(const BatchNormDims& d) {
   constexpr std::int64_t block_values = 128 * 1024;
   const std::int64_t by_size = std::max<std::int64_t>(1, block_values / std::max<std::int64_t>(1, d.per_channel()));
   const std::int64_t threads = num_threads();
-  return std::min(by_size, std::max<std::int64_t>(1, (d.channels + threads - 1) / threads));
+  std::int64_t blocks = (d.channels + by_size - 1) / by_size;
+  blocks = (blocks + threads - 1) / threads * threads;
+  return std::max<std::int64_t>(1, (d.channels + blocks - 1) / blocks);
 }
 
 // ensures: body(block) for blocks covering every channel once, in parallel.
