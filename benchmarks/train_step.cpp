@@ -21,6 +21,7 @@
 
 #include "bench_flags.hpp"
 #include "bench_models.hpp"
+#include "tinynet/backend/cpu/conv_algorithm.hpp"
 #include "tinynet/core/random.hpp"
 #include "tinynet/core/threading.hpp"
 #include "tinynet/losses/softmax_cross_entropy.hpp"
@@ -79,6 +80,7 @@ struct BenchFlags {
   std::int64_t infer_batch = 256;
   std::optional<int> threads = 2, size;
   Timing timing;
+  bool show_conv_choices = false;
 };
 
 void run(const BenchFlags& flags) {
@@ -119,6 +121,8 @@ void run(const BenchFlags& flags) {
     const Throughput t = measure([&] { net.forward(x); }, infer_batch, timing);
     report(model_name, "infer", infer_batch, threads, size, t, timing.repeats);
   }
+  if (flags.show_conv_choices)
+    for (const std::string& line : cpu::conv_algorithm_report()) std::printf("conv choice %s\n", line.c_str());
 }
 
 }  // namespace
@@ -138,6 +142,8 @@ int main(int argc, char** argv) {
   add_threads_flag(app, flags.threads, "2");
   add_size_flag(app, flags.size, "image side (default: 32 for scratch and fast, 48 for resnet50)");
   tinynet_bench::add_timing_flags(app, flags.timing);
+  app.add_flag("--show-conv-choices", flags.show_conv_choices,
+               "print the path measured fastest for each convolution shape and direction, with the timings");
   parse_or_exit(app, argc, argv);
   try {
     run(flags);
