@@ -79,17 +79,17 @@ void multiply_rows(const T* U, const T* V, T* M, std::int64_t OC, std::int64_t C
 
 #ifdef TINYNET_WINOGRAD_PANELS
 namespace detail {
-// requires: 1 <= rows <= 6; A rows lda apart (rows x K); panel [K][16], its first 8 * vectors
-// columns used; C rows ldc apart; 1 <= columns <= 8 * vectors.
+// requires: A rows lda apart (rows x K); panel [K][16], its first 8 * vectors columns used;
+// C rows ldc apart; 1 <= columns <= 8 * vectors.
 // ensures: C[r][0, columns) = (accumulate ? C[r][.] : 0) + sum over k of A[r][k] * panel[k][.]
-// for r < rows. The twelve sums are named variables (GCC keeps an array of them in memory,
-// 2x slower); a short slice repeats its last row of A and drops those results.
-template <int vectors, bool accumulate = false>
-void panel_product(int rows, const float* A, std::int64_t lda, const float* panel, std::int64_t K, float* C,
-                   std::int64_t ldc, int columns = 8 * vectors) {
-  static_assert(vectors == 1 || vectors == 2, "a panel has 16 columns");
-  const auto row = [&](int r) { return A + std::min(r, rows - 1) * lda; };
-  const float *a0 = row(0), *a1 = row(1), *a2 = row(2), *a3 = row(3), *a4 = row(4), *a5 = row(5);
+// for r < rows. The up to twelve sums are named variables (GCC keeps an array of them in
+// memory, 2x slower); rows past `rows` are compiled out.
+template <int rows, int vectors, bool accumulate>
+void rows_product(const float* A, std::int64_t lda, const float* panel, std::int64_t K, float* C, std::int64_t ldc,
+                  int columns) {
+  static_assert(rows >= 1 && rows <= 6 && (vectors == 1 || vectors == 2), "a 6 x 16 register tile");
+  const auto row = [&](int r) { return r < rows ? A + r * lda : A; };  // no pointer past the rows
+  const float *a0 = A, *a1 = row(1), *a2 = row(2), *a3 = row(3), *a4 = row(4), *a5 = row(5);
   __m256 s00 = _mm256_setzero_ps(), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00;
   __m256 s30 = s00, s31 = s00, s40 = s00, s41 = s00, s50 = s00, s51 = s00;
   for (std::int64_t k = 0; k < K; ++k) {
@@ -101,11 +101,11 @@ void panel_product(int rows, const float* A, std::int64_t lda, const float* pane
       if constexpr (vectors == 2) second = _mm256_fmadd_ps(a, b1, second);
     };
     multiply_add(a0, s00, s01);
-    multiply_add(a1, s10, s11);
-    multiply_add(a2, s20, s21);
-    multiply_add(a3, s30, s31);
-    multiply_add(a4, s40, s41);
-    multiply_add(a5, s50, s51);
+    if constexpr (rows > 1) multiply_add(a1, s10, s11);
+    if constexpr (rows > 2) multiply_add(a2, s20, s21);
+    if constexpr (rows > 3) multiply_add(a3, s30, s31);
+    if constexpr (rows > 4) multiply_add(a4, s40, s41);
+    if constexpr (rows > 5) multiply_add(a5, s50, s51);
   }
   const __m256 sums[6][2] = {{s00, s01}, {s10, s11}, {s20, s21}, {s30, s31}, {s40, s41}, {s50, s51}};
   for (int r = 0; r < rows; ++r) {
@@ -118,6 +118,20 @@ void panel_product(int rows, const float* A, std::int64_t lda, const float* pane
       for (int v = 0; v < vectors; ++v) _mm256_store_ps(part + v * 8, sums[r][v]);
       for (int j = 0; j < columns; ++j) out[j] = accumulate ? out[j] + part[j] : part[j];
     }
+  }
+}
+
+// requires: 1 <= rows <= 6; the rest as rows_product. ensures: rows_product<rows, ...>.
+template <int vectors, bool accumulate = false>
+void panel_product(int rows, const float* A, std::int64_t lda, const float* panel, std::int64_t K, float* C,
+                   std::int64_t ldc, int columns = 8 * vectors) {
+  switch (rows) {
+    case 6: return rows_product<6, vectors, accumulate>(A, lda, panel, K, C, ldc, columns);
+    case 5: return rows_product<5, vectors, accumulate>(A, lda, panel, K, C, ldc, columns);
+    case 4: return rows_product<4, vectors, accumulate>(A, lda, panel, K, C, ldc, columns);
+    case 3: return rows_product<3, vectors, accumulate>(A, lda, panel, K, C, ldc, columns);
+    case 2: return rows_product<2, vectors, accumulate>(A, lda, panel, K, C, ldc, columns);
+    default: return rows_product<1, vectors, accumulate>(A, lda, panel, K, C, ldc, columns);
   }
 }
 }  // namespace detail
