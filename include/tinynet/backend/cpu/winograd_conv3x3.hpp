@@ -207,7 +207,8 @@ void transform_windows(const T* source, std::int64_t channels, std::int64_t heig
     for (int k = slot + 1; k < lanes; ++k)  // past the last channel: zeros
       for (auto& element : chunk) element[k] = Lanes<T>{};
     T* at = out + layout.offset(c - slot, 0, group);
-    for (int xi = 0; xi < alpha * alpha; ++xi) store_transposed(chunk[xi], at + xi * layout.xi_stride, layout.lane_stride);
+    for (int xi = 0; xi < alpha * alpha; ++xi)
+      store_transposed(chunk[xi], at + xi * layout.xi_stride, layout.lane_stride);
   };
   for (std::int64_t group = group_begin; group < group_end; ++group) {
 #ifdef TINYNET_WINOGRAD_WINDOW_ROWS
@@ -260,7 +261,11 @@ struct BlockBuffers {
 #endif
   std::int64_t alpha2, C, OC, ld, ld_v;
   BlockBuffers(std::int64_t alpha2_, std::int64_t C_, std::int64_t OC_, std::int64_t ld_)
-      : alpha2(alpha2_), C(C_), OC(OC_), ld(ld_), ld_v(panels ? (ld_ + panel_tiles - 1) / panel_tiles * panel_tiles : ld_) {}
+      : alpha2(alpha2_),
+        C(C_),
+        OC(OC_),
+        ld(ld_),
+        ld_v(panels ? (ld_ + panel_tiles - 1) / panel_tiles * panel_tiles : ld_) {}
   std::int64_t size() const { return alpha2 * (C * ld_v + OC * ld); }  // a multiple of 8: blocks stay 32-byte aligned
   TileLayout v_layout() const { return panels ? panel_layout(C, ld_v) : rows_layout(alpha2, ld); }
   T* M(T* V) const { return V + alpha2 * C * ld_v; }
@@ -355,7 +360,8 @@ void convolve(const T* x, std::int64_t batch, const T* U, T* y, const ConvGeomet
 #pragma omp parallel num_threads(plan.threads)
   {
 #pragma omp for schedule(static)
-    for (std::int64_t group = 0; group < groups; ++group) transform_input<F>(x, g, plan, 0, group, group + 1, V, v_layout);
+    for (std::int64_t group = 0; group < groups; ++group)
+      transform_input<F>(x, g, plan, 0, group, group + 1, V, v_layout);
 #pragma omp for schedule(static)
     for (std::int64_t xi = 0; xi < a2; ++xi) layout.multiply(U, V, M, groups * lanes, xi, xi + 1);
 #pragma omp for schedule(static)

@@ -8,14 +8,16 @@
 // multiplication reads, and the products are written, not added, so neither copy nor
 // clearing happens:
 //   - rows layout (any T, Eigen's GEMM): V[c][xi][t], a channel's alpha^2 rows ld apart;
-//   - panel layout (floats with AVX2 + FMA): V[xi][p][c][16], tiles in panels of 16 (two
-//     SIMD groups), each panel's channels one after the other, so the product of a 6 x C
-//     slice of U and a panel reads 16 contiguous floats per channel (L1-resident) and six
-//     rows of U by broadcasts: the 6 x 16 register tile of BLIS's Haswell kernel, 12 FMAs per
-//     channel from 12 accumulators;
+//   - panel layout (floats with AVX2 + FMA, no AVX-512): V[xi][p][c][16], tiles in panels
+//     of 16 (two SIMD groups), each panel's channels one after the other, so the product of
+//     a 6 x C slice of U and a panel reads 16 contiguous floats per channel (L1-resident) and
+//     six rows of U by broadcasts: the 6 x 16 register tile of BLIS's Haswell kernel, 12 FMAs
+//     per channel from 12 accumulators;
 //   - channel-panel layout (the kernel gradient's V, same condition): V[xi][q][t][16], the
 //     channels in panels of 16, each panel's tiles one after the other, so the same 6 x 16
 //     product runs over the tiles with six rows of D (rows layout) broadcast.
+// With AVX-512 the products stay with Eigen, whose kernel then uses 16 lanes against this
+// kernel's 8 (a 16-lane variant of this kernel is not written yet).
 #pragma once
 
 #include <algorithm>
@@ -23,7 +25,7 @@
 
 #include "tinynet/backend/cpu/gemm.hpp"
 
-#if defined(__GNUC__) && defined(__AVX2__) && defined(__FMA__)
+#if defined(__GNUC__) && defined(__AVX2__) && defined(__FMA__) && !defined(__AVX512F__)
 #include <immintrin.h>
 #define TINYNET_WINOGRAD_PANELS 1
 #endif
@@ -112,7 +114,8 @@ void rows_product(const float* A, std::int64_t lda, const float* panel, std::int
     float* out = C + r * ldc;
     if (columns == 8 * vectors) {
       for (int v = 0; v < vectors; ++v)
-        _mm256_storeu_ps(out + v * 8, accumulate ? _mm256_add_ps(_mm256_loadu_ps(out + v * 8), sums[r][v]) : sums[r][v]);
+        _mm256_storeu_ps(out + v * 8,
+                         accumulate ? _mm256_add_ps(_mm256_loadu_ps(out + v * 8), sums[r][v]) : sums[r][v]);
     } else {  // a last panel of fewer channels
       alignas(32) float part[16];
       for (int v = 0; v < vectors; ++v) _mm256_store_ps(part + v * 8, sums[r][v]);
