@@ -4,7 +4,8 @@
 // ConvAlgorithm::automatic (the default): the first time a convolution that more than one
 // path can compute (im2col + GEMM always; Winograd F(2x2,3x3) and F(4x4,3x3) for 3x3 stride-1
 // kernels; the whole-plane GEMM where the input plane has fewer pixels than the kernel taps)
-// runs with a given shape and direction, each path is run once to warm up and timed twice, and
+// runs with a given shape and direction, each path is run once to warm up and timed twice (on
+// the first samples of a large batch: backend/cpu/conv2d.hpp's measured_samples()), and
 // the fastest is kept for that shape (batch, geometry, scalar type, threads, direction) for the
 // rest of the process, like cuDNN's algorithm search. set_conv_algorithm(), or
 // TINYNET_CONV_ALGORITHM=auto|im2col|winograd2|winograd4|plane read at the first convolution,
