@@ -1,8 +1,12 @@
 #include <catch2/catch.hpp>
 
+#include <cstdint>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "layer_test_helpers.hpp"
+#include "tinynet/backend/cpu/pooling.hpp"
 #include "tinynet/layers/global_average_pooling2d.hpp"
 #include "tinynet/layers/max_pool2d.hpp"
 
@@ -82,6 +86,31 @@ TEST_CASE("MaxPool2D gradients at many shapes", "[pooling][gradcheck]") {
             std::to_string(cs.sh) + "x" + std::to_string(cs.sw) + " " + padding_name(cs.pad)) {
       MaxPool2D<double> pool(cs.ph, cs.pw, cs.sh, cs.sw, cs.pad);
       require_gradients_match(pool, random_tensor(Shape{cs.n, cs.c, cs.h, cs.w}, 31));
+    }
+  }
+}
+
+TEST_CASE("The 2x2 stride-2 max pool's own loop equals the general window loop, ties included", "[pooling]") {
+  std::mt19937 random(7);
+  std::uniform_int_distribution<int> level(0, 3);  // few distinct values: many ties
+  for (Shape sample : {Shape{3, 4, 4}, Shape{2, 5, 7}, Shape{1, 31, 31}, Shape{2, 8, 3}}) {
+    for (Padding padding : {Padding::valid, Padding::same}) {
+      MaxPool2D<float> pool(2, padding);
+      pool.build_once(sample);
+      const ConvGeometry& g = pool.geometry();
+      INFO(sample << " " << padding_name(padding));
+      // 'same' on an odd side pads a last window: the general loop handles it
+      const bool odd_same = padding == Padding::same && (sample[1] % 2 || sample[2] % 2);
+      REQUIRE(cpu::detail::is_plain_2x2_pool(g) == !odd_same);
+      if (odd_same) continue;
+      std::vector<float> plane(static_cast<std::size_t>(g.in_pixels()));
+      for (float& v : plane) v = static_cast<float>(level(random));
+      std::vector<float> expected(static_cast<std::size_t>(g.out_pixels())), got(expected.size());
+      std::vector<std::int32_t> expected_at(expected.size()), got_at(expected.size());
+      cpu::detail::max_pool_plane(plane.data(), g, expected.data(), expected_at.data());
+      cpu::detail::max_pool_plane_2x2(plane.data(), g, got.data(), got_at.data());
+      CHECK(got == expected);
+      CHECK(got_at == expected_at);
     }
   }
 }

@@ -17,33 +17,78 @@
 namespace tinynet {
 namespace cpu {
 
+namespace detail {
+// requires: plane the input plane p's values, g's windows.
+// ensures: output plane p of max_pool2d_forward (out, idx at its first output) for any window.
+template <class T>
+void max_pool_plane(const T* plane, const ConvGeometry& g, T* out, std::int32_t* idx) {
+  for (std::int64_t oh = 0; oh < g.out_h; ++oh) {
+    const std::int64_t h0 = oh * g.stride_h - g.pad_top;
+    const std::int64_t h_lo = std::max<std::int64_t>(h0, 0), h_hi = std::min<std::int64_t>(h0 + g.kernel_h, g.in_h);
+    for (std::int64_t ow = 0; ow < g.out_w; ++ow) {
+      const std::int64_t w0 = ow * g.stride_w - g.pad_left;
+      const std::int64_t w_lo = std::max<std::int64_t>(w0, 0), w_hi = std::min<std::int64_t>(w0 + g.kernel_w, g.in_w);
+      std::int64_t best = h_lo * g.in_w + w_lo;
+      for (std::int64_t h = h_lo; h < h_hi; ++h)
+        for (std::int64_t w = w_lo; w < w_hi; ++w)
+          if (plane[h * g.in_w + w] > plane[best]) best = h * g.in_w + w;
+      out[oh * g.out_w + ow] = plane[best];
+      idx[oh * g.out_w + ow] = static_cast<std::int32_t>(best);
+    }
+  }
+}
+
+// The 2x2 stride-2 windows without padding (Keras' default pool): every window whole.
+inline bool is_plain_2x2_pool(const ConvGeometry& g) {
+  return g.kernel_h == 2 && g.kernel_w == 2 && g.stride_h == 2 && g.stride_w == 2 && g.pad_top == 0 &&
+         g.pad_left == 0 && 2 * g.out_h <= g.in_h && 2 * g.out_w <= g.in_w;
+}
+
+// requires: is_plain_2x2_pool(g). ensures: what max_pool_plane writes, the four cells of
+// each window compared in its scan order with fixed bounds and selects (no branch per
+// value), which the compiler turns into vector code.
+template <class T>
+void max_pool_plane_2x2(const T* plane, const ConvGeometry& g, T* out, std::int32_t* idx) {
+  const std::int64_t W = g.in_w;
+  for (std::int64_t oh = 0; oh < g.out_h; ++oh) {
+    const T* top = plane + 2 * oh * W;
+    const T* bottom = top + W;
+    T* row_out = out + oh * g.out_w;
+    std::int32_t* row_idx = idx + oh * g.out_w;
+    const auto first = static_cast<std::int32_t>(2 * oh * W);
+    for (std::int64_t ow = 0; ow < g.out_w; ++ow) {
+      const auto at = static_cast<std::int32_t>(first + 2 * ow);
+      T best = top[2 * ow];
+      std::int32_t where = at;
+      const T right = top[2 * ow + 1], below = bottom[2 * ow], diagonal = bottom[2 * ow + 1];
+      where = right > best ? at + 1 : where;
+      best = right > best ? right : best;
+      where = below > best ? at + static_cast<std::int32_t>(W) : where;
+      best = below > best ? below : best;
+      where = diagonal > best ? at + static_cast<std::int32_t>(W) + 1 : where;
+      best = diagonal > best ? diagonal : best;
+      row_out[ow] = best;
+      row_idx[ow] = where;
+    }
+  }
+}
+}  // namespace detail
+
 // requires: x [N,C,H,W] matching g; y and argmax sized [N,C,OH,OW].
 // ensures: y = window maxima, argmax = their positions.
 template <class T>
 void max_pool2d_forward(const Tensor<T>& x, Tensor<T>& y, Tensor<std::int32_t>& argmax, const ConvGeometry& g) {
   const std::int64_t planes = x.dim(0) * g.channels;
-  const T* in = x.data();
-  T* out = y.data();
-  std::int32_t* idx = argmax.data();
+  const bool plain_2x2 = detail::is_plain_2x2_pool(g);
 #pragma omp parallel for schedule(static)
   for (std::int64_t p = 0; p < planes; ++p) {
-    const T* plane = in + p * g.in_pixels();
-    for (std::int64_t oh = 0; oh < g.out_h; ++oh) {
-      const std::int64_t h0 = oh * g.stride_h - g.pad_top;
-      const std::int64_t h_lo = std::max<std::int64_t>(h0, 0), h_hi = std::min<std::int64_t>(h0 + g.kernel_h, g.in_h);
-      for (std::int64_t ow = 0; ow < g.out_w; ++ow) {
-        const std::int64_t w0 = ow * g.stride_w - g.pad_left;
-        const std::int64_t w_lo = std::max<std::int64_t>(w0, 0),
-                           w_hi = std::min<std::int64_t>(w0 + g.kernel_w, g.in_w);
-        std::int64_t best = h_lo * g.in_w + w_lo;
-        for (std::int64_t h = h_lo; h < h_hi; ++h)
-          for (std::int64_t w = w_lo; w < w_hi; ++w)
-            if (plane[h * g.in_w + w] > plane[best]) best = h * g.in_w + w;
-        const std::int64_t o = p * g.out_pixels() + oh * g.out_w + ow;
-        out[o] = plane[best];
-        idx[o] = static_cast<std::int32_t>(best);
-      }
-    }
+    const T* plane = x.data() + p * g.in_pixels();
+    T* out = y.data() + p * g.out_pixels();
+    std::int32_t* idx = argmax.data() + p * g.out_pixels();
+    if (plain_2x2)
+      detail::max_pool_plane_2x2(plane, g, out, idx);
+    else
+      detail::max_pool_plane(plane, g, out, idx);
   }
 }
 
