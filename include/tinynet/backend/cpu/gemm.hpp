@@ -1,7 +1,9 @@
-// tinynet/backend/cpu/gemm.hpp: row-major GEMM on raw pointers through Eigen.
+// tinynet/backend/cpu/gemm.hpp: row-major GEMM on raw pointers.
 //
 // C = alpha * op(A) * op(B) + beta * C, all matrices row-major with leading
-// dimensions lda/ldb/ldc (op = transpose when the flag is set).
+// dimensions lda/ldb/ldc (op = transpose when the flag is set). Floats on CPUs with AVX2 +
+// FMA (no AVX-512) run on tinynet's packed GEMM (backend/cpu/packed_gemm.hpp) at the shapes
+// where it is faster (packed::suits) when beta is 0 or 1; everything else on Eigen's product.
 // Threading: gemm() splits C into one block of rows or columns per OpenMP thread
 // (along the longer side) and runs a single-threaded Eigen product on each; Eigen's
 // own splitting is poor for the flat shapes convolutions produce (about 3x slower on
@@ -11,11 +13,14 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include <Eigen/Core>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+
+#include "tinynet/backend/cpu/packed_gemm.hpp"
 
 namespace tinynet {
 namespace cpu {
@@ -32,8 +37,13 @@ using MatrixMap = Eigen::Map<RowMatrix<T>, Eigen::Unaligned, Eigen::OuterStride<
 template <class T>
 void gemm_serial(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K, T alpha, const T* A,
           std::int64_t lda, const T* B, std::int64_t ldb, T beta, T* C, std::int64_t ldc) {
-  MatrixMap<T> c(C, M, N, Eigen::OuterStride<>(ldc));
   if (M == 0 || N == 0) return;
+#ifdef TINYNET_REGISTER_KERNEL
+  if constexpr (std::is_same_v<T, float>)
+    if (packed::suits(M, N, K) && (beta == 0.0f || beta == 1.0f))
+      return packed::gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+#endif
+  MatrixMap<T> c(C, M, N, Eigen::OuterStride<>(ldc));
   if (beta == T(0))
     c.setZero();
   else if (beta != T(1))

@@ -254,7 +254,7 @@ void transform_input(const T* x, const ConvGeometry& g, const TilePlan& plan, st
 template <class T>
 struct BlockBuffers {
   static constexpr bool panels =
-#ifdef TINYNET_WINOGRAD_PANELS
+#ifdef TINYNET_REGISTER_KERNEL
       std::is_same_v<T, float>;
 #else
       false;
@@ -271,7 +271,7 @@ struct BlockBuffers {
   T* M(T* V) const { return V + alpha2 * C * ld_v; }
   // ensures: M[xi] = U[xi] V[xi] for xi in [xi_begin, xi_end), over the first `cols` tiles.
   void multiply(const T* U, const T* V, T* M, std::int64_t cols, std::int64_t xi_begin, std::int64_t xi_end) const {
-#ifdef TINYNET_WINOGRAD_PANELS
+#ifdef TINYNET_REGISTER_KERNEL
     if constexpr (panels) return multiply_panels(U, V, M, OC, C, cols, ld_v, ld, alpha2, xi_begin, xi_end);
 #endif
     multiply_rows(U, V, M, OC, C, cols, ld, alpha2, xi_begin, xi_end);

@@ -95,7 +95,7 @@ void backward_kernel(const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dkernel
     }
 #pragma omp for schedule(static)
     for (std::int64_t xi = 0; xi < a2; ++xi) {
-#ifdef TINYNET_WINOGRAD_PANELS
+#ifdef TINYNET_REGISTER_KERNEL
       if constexpr (panels) {
         multiply_kernel_gradient(D, V, dU, OC, C, groups * lanes, ld, a2, b > 0, xi, xi + 1);
         continue;

@@ -24,20 +24,16 @@
 #include <cstdint>
 
 #include "tinynet/backend/cpu/gemm.hpp"
-
-#if defined(__GNUC__) && defined(__AVX2__) && defined(__FMA__) && !defined(__AVX512F__)
-#include <immintrin.h>
-#define TINYNET_WINOGRAD_PANELS 1
-#endif
+#include "tinynet/backend/cpu/register_kernel.hpp"
 
 namespace tinynet {
 namespace cpu {
 namespace winograd {
 
 constexpr int group_tiles = 8;   // tiles transformed together (one SIMD group)
-constexpr int panel_tiles = 16;  // tiles per panel of the panel layout
+constexpr int panel_tiles = kernel::panel_width;  // tiles per panel of the panel layout
 
-constexpr int panel_channels = 16;  // channels per panel of the channel-panel layout
+constexpr int panel_channels = kernel::panel_width;  // channels per panel of the channel-panel layout
 
 // Where the value of channel c, transform element xi, lane l of SIMD group `group` lives:
 // offset(c, xi, group) + l * lane_stride.
@@ -79,65 +75,7 @@ void multiply_rows(const T* U, const T* V, T* M, std::int64_t OC, std::int64_t C
                    alpha2 * ld);
 }
 
-#ifdef TINYNET_WINOGRAD_PANELS
-namespace detail {
-// requires: A rows lda apart (rows x K); panel [K][16], its first 8 * vectors columns used;
-// C rows ldc apart; 1 <= columns <= 8 * vectors.
-// ensures: C[r][0, columns) = (accumulate ? C[r][.] : 0) + sum over k of A[r][k] * panel[k][.]
-// for r < rows. The up to twelve sums are named variables (GCC keeps an array of them in
-// memory, 2x slower); rows past `rows` are compiled out.
-template <int rows, int vectors, bool accumulate>
-void rows_product(const float* A, std::int64_t lda, const float* panel, std::int64_t K, float* C, std::int64_t ldc,
-                  int columns) {
-  static_assert(rows >= 1 && rows <= 6 && (vectors == 1 || vectors == 2), "a 6 x 16 register tile");
-  const auto row = [&](int r) { return r < rows ? A + r * lda : A; };  // no pointer past the rows
-  const float *a0 = A, *a1 = row(1), *a2 = row(2), *a3 = row(3), *a4 = row(4), *a5 = row(5);
-  __m256 s00 = _mm256_setzero_ps(), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00;
-  __m256 s30 = s00, s31 = s00, s40 = s00, s41 = s00, s50 = s00, s51 = s00;
-  for (std::int64_t k = 0; k < K; ++k) {
-    const __m256 b0 = _mm256_load_ps(panel + k * panel_tiles);
-    const __m256 b1 = vectors == 2 ? _mm256_load_ps(panel + k * panel_tiles + 8) : b0;
-    const auto multiply_add = [&](const float* a_row, __m256& first, __m256& second) {
-      const __m256 a = _mm256_broadcast_ss(a_row + k);
-      first = _mm256_fmadd_ps(a, b0, first);
-      if constexpr (vectors == 2) second = _mm256_fmadd_ps(a, b1, second);
-    };
-    multiply_add(a0, s00, s01);
-    if constexpr (rows > 1) multiply_add(a1, s10, s11);
-    if constexpr (rows > 2) multiply_add(a2, s20, s21);
-    if constexpr (rows > 3) multiply_add(a3, s30, s31);
-    if constexpr (rows > 4) multiply_add(a4, s40, s41);
-    if constexpr (rows > 5) multiply_add(a5, s50, s51);
-  }
-  const __m256 sums[6][2] = {{s00, s01}, {s10, s11}, {s20, s21}, {s30, s31}, {s40, s41}, {s50, s51}};
-  for (int r = 0; r < rows; ++r) {
-    float* out = C + r * ldc;
-    if (columns == 8 * vectors) {
-      for (int v = 0; v < vectors; ++v)
-        _mm256_storeu_ps(out + v * 8,
-                         accumulate ? _mm256_add_ps(_mm256_loadu_ps(out + v * 8), sums[r][v]) : sums[r][v]);
-    } else {  // a last panel of fewer channels
-      alignas(32) float part[16];
-      for (int v = 0; v < vectors; ++v) _mm256_store_ps(part + v * 8, sums[r][v]);
-      for (int j = 0; j < columns; ++j) out[j] = accumulate ? out[j] + part[j] : part[j];
-    }
-  }
-}
-
-// requires: 1 <= rows <= 6; the rest as rows_product. ensures: rows_product<rows, ...>.
-template <int vectors, bool accumulate = false>
-void panel_product(int rows, const float* A, std::int64_t lda, const float* panel, std::int64_t K, float* C,
-                   std::int64_t ldc, int columns = 8 * vectors) {
-  switch (rows) {
-    case 6: return rows_product<6, vectors, accumulate>(A, lda, panel, K, C, ldc, columns);
-    case 5: return rows_product<5, vectors, accumulate>(A, lda, panel, K, C, ldc, columns);
-    case 4: return rows_product<4, vectors, accumulate>(A, lda, panel, K, C, ldc, columns);
-    case 3: return rows_product<3, vectors, accumulate>(A, lda, panel, K, C, ldc, columns);
-    case 2: return rows_product<2, vectors, accumulate>(A, lda, panel, K, C, ldc, columns);
-    default: return rows_product<1, vectors, accumulate>(A, lda, panel, K, C, ldc, columns);
-  }
-}
-}  // namespace detail
+#ifdef TINYNET_REGISTER_KERNEL
 
 // requires: V in the panel layout (C channels, ld tiles, 32-byte aligned), M in the rows
 // layout (OC channels, rows ld_m apart); cols <= ld, a multiple of 8.
@@ -145,7 +83,7 @@ void panel_product(int rows, const float* A, std::int64_t lda, const float* pane
 inline void multiply_panels(const float* U, const float* V, float* M, std::int64_t OC, std::int64_t C,
                             std::int64_t cols, std::int64_t ld, std::int64_t ld_m, std::int64_t alpha2,
                             std::int64_t xi_begin, std::int64_t xi_end) {
-  constexpr int row_block = 6;
+  constexpr int row_block = kernel::max_rows;
   const TileLayout v_layout = panel_layout(C, ld);
   for (std::int64_t xi = xi_begin; xi < xi_end; ++xi) {
     const float* U_xi = U + xi * OC * C;
@@ -156,9 +94,9 @@ inline void multiply_panels(const float* U, const float* V, float* M, std::int64
       for (std::int64_t oc = 0; oc < OC; oc += row_block) {
         const int rows = static_cast<int>(std::min<std::int64_t>(row_block, OC - oc));
         if (full)
-          detail::panel_product<2>(rows, U_xi + oc * C, C, panel, C, M_at + oc * alpha2 * ld_m, alpha2 * ld_m);
+          kernel::panel_product<2>(rows, U_xi + oc * C, C, 1, panel, C, M_at + oc * alpha2 * ld_m, alpha2 * ld_m);
         else
-          detail::panel_product<1>(rows, U_xi + oc * C, C, panel, C, M_at + oc * alpha2 * ld_m, alpha2 * ld_m);
+          kernel::panel_product<1>(rows, U_xi + oc * C, C, 1, panel, C, M_at + oc * alpha2 * ld_m, alpha2 * ld_m);
       }
     }
   }
@@ -172,7 +110,7 @@ inline void multiply_panels(const float* U, const float* V, float* M, std::int64
 inline void multiply_kernel_gradient(const float* D, const float* V, float* dU, std::int64_t OC, std::int64_t C,
                                      std::int64_t cols, std::int64_t ld, std::int64_t alpha2, bool accumulate,
                                      std::int64_t xi_begin, std::int64_t xi_end) {
-  constexpr int row_block = 6;
+  constexpr int row_block = kernel::max_rows;
   const TileLayout v_layout = channel_panel_layout(C, ld);
   for (std::int64_t xi = xi_begin; xi < xi_end; ++xi)
     for (std::int64_t c = 0; c < C; c += panel_channels) {
@@ -183,11 +121,11 @@ inline void multiply_kernel_gradient(const float* D, const float* V, float* dU, 
         const float* A = D + oc * alpha2 * ld + xi * ld;
         float* out = dU + (xi * OC + oc) * C + c;
         if (columns > 8)
-          accumulate ? detail::panel_product<2, true>(rows, A, alpha2 * ld, panel, cols, out, C, columns)
-                     : detail::panel_product<2, false>(rows, A, alpha2 * ld, panel, cols, out, C, columns);
+          accumulate ? kernel::panel_product<2, true>(rows, A, alpha2 * ld, 1, panel, cols, out, C, columns)
+                     : kernel::panel_product<2, false>(rows, A, alpha2 * ld, 1, panel, cols, out, C, columns);
         else
-          accumulate ? detail::panel_product<1, true>(rows, A, alpha2 * ld, panel, cols, out, C, columns)
-                     : detail::panel_product<1, false>(rows, A, alpha2 * ld, panel, cols, out, C, columns);
+          accumulate ? kernel::panel_product<1, true>(rows, A, alpha2 * ld, 1, panel, cols, out, C, columns)
+                     : kernel::panel_product<1, false>(rows, A, alpha2 * ld, 1, panel, cols, out, C, columns);
       }
     }
 }

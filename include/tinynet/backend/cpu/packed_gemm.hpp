@@ -1,0 +1,147 @@
+// tinynet/backend/cpu/packed_gemm.hpp: single-threaded float GEMM on tinynet's 6 x 16
+// register kernel (backend/cpu/register_kernel.hpp), for CPUs with AVX2 + FMA and no AVX-512.
+//
+// The blocking of GotoBLAS / BLIS: op(B) is copied in blocks of depth_block x column_block
+// into panels of 16 columns ([k][16], the last one zero-filled), op(A) in blocks of
+// row_block x depth_block into slivers of 6 rows ([k][6], times alpha); each 16-column panel
+// (16 KiB at depth 256: L1) meets every 6-row sliver of the A block (L2) in the kernel. Eigen's
+// general product, at the shapes ResNet50's convolutions give, ran at about 60 GFLOP/s per
+// core here against this kernel's near 90 in the Winograd products.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "tinynet/backend/cpu/register_kernel.hpp"
+#include "tinynet/core/tensor.hpp"
+
+namespace tinynet {
+namespace cpu {
+namespace packed {
+
+// ensures: whether this GEMM beats Eigen's at M x N x K (`tinynet_kernels
+// --benchmark_filter=gemm/`): not for a side under 32 (Dense layers' 10 outputs, first
+// layers' 12 or 27 patch rows: panels and slivers mostly padding), nor for a depth over 64x
+// the larger side (first layers' kernel gradients: thousands of depth blocks, each packed
+// and added to C, for a small output).
+inline bool suits(std::int64_t M, std::int64_t N, std::int64_t K) {
+  return std::min({M, N, K}) >= 32 && K <= 64 * std::max(M, N);
+}
+
+#ifdef TINYNET_REGISTER_KERNEL
+
+constexpr std::int64_t depth_block = 256;    // k per block: a 16-column panel is 16 KiB
+constexpr std::int64_t row_block = 144;      // rows of A per block (a multiple of 6): 144 KiB
+constexpr std::int64_t column_block = 3072;  // columns of B per block (a multiple of 16): 3 MiB
+
+// ensures: n rounded up to a multiple of `to`.
+inline std::int64_t round_up(std::int64_t n, std::int64_t to) { return (n + to - 1) / to * to; }
+
+// ensures: out = the slivers of alpha * op(A)[i0, i0 + rows) x [p0, p0 + depth): sliver s at
+// out + s * depth * 6, element (r, k) at [k * 6 + r], rows past the block zero.
+inline void pack_rows(bool trans, const float* A, std::int64_t lda, std::int64_t i0, std::int64_t rows,
+                      std::int64_t p0, std::int64_t depth, float alpha, float* out) {
+  constexpr int sliver = kernel::max_rows;
+  for (std::int64_t s = 0; s < rows; s += sliver) {
+    float* o = out + s * depth;
+    const int live = static_cast<int>(std::min<std::int64_t>(sliver, rows - s));
+    if (trans) {  // op(A)(i, k) = A[k][i]: six neighbours per k
+      for (std::int64_t k = 0; k < depth; ++k) {
+        const float* a = A + (p0 + k) * lda + i0 + s;
+        for (int r = 0; r < sliver; ++r) o[k * sliver + r] = r < live ? alpha * a[r] : 0.0f;
+      }
+    } else {
+      for (int r = 0; r < sliver; ++r) {
+        const float* a = A + (i0 + s + r) * lda + p0;
+        if (r < live)
+          for (std::int64_t k = 0; k < depth; ++k) o[k * sliver + r] = alpha * a[k];
+        else
+          for (std::int64_t k = 0; k < depth; ++k) o[k * sliver + r] = 0.0f;
+      }
+    }
+  }
+}
+
+// ensures: out = the panels of op(B)[p0, p0 + depth) x [j0, j0 + columns): panel q at
+// out + q * depth * 16, element (k, j) at [k * 16 + j], columns past the block zero.
+inline void pack_columns(bool trans, const float* B, std::int64_t ldb, std::int64_t p0, std::int64_t depth,
+                         std::int64_t j0, std::int64_t columns, float* out) {
+  constexpr int width = kernel::panel_width;
+  for (std::int64_t q = 0; q < columns; q += width) {
+    float* o = out + q * depth;
+    const int live = static_cast<int>(std::min<std::int64_t>(width, columns - q));
+    if (trans) {  // op(B)(k, j) = B[j][k]: each of the panel's columns is a row of B
+      for (int j = 0; j < width; ++j) {
+        const float* b = B + (j0 + q + j) * ldb + p0;
+        if (j < live)
+          for (std::int64_t k = 0; k < depth; ++k) o[k * width + j] = b[k];
+        else
+          for (std::int64_t k = 0; k < depth; ++k) o[k * width + j] = 0.0f;
+      }
+    } else {
+      for (std::int64_t k = 0; k < depth; ++k) {
+        const float* b = B + (p0 + k) * ldb + j0 + q;
+        float* row = o + k * width;
+        std::copy(b, b + live, row);
+        std::fill(row + live, row + width, 0.0f);
+      }
+    }
+  }
+}
+
+// The calling thread's packing buffers (grown to the largest call, never shrunk).
+struct PackBuffers {
+  Tensor<float> rows, columns;
+};
+inline PackBuffers& pack_buffers() {
+  thread_local PackBuffers buffers;
+  return buffers;
+}
+
+// requires: op(A) M x K, op(B) K x N, C M x N, all row-major with leading dimensions
+// lda/ldb/ldc; K > 0; beta 0 or 1.
+// ensures: C = alpha * op(A) * op(B) + beta * C, on the calling thread.
+inline void gemm(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K, float alpha,
+                 const float* A, std::int64_t lda, const float* B, std::int64_t ldb, float beta, float* C,
+                 std::int64_t ldc) {
+  constexpr int width = kernel::panel_width, sliver = kernel::max_rows;
+  PackBuffers& buffers = pack_buffers();
+  const std::int64_t depth_max = std::min(K, depth_block);
+  const std::int64_t rows_need = round_up(std::min(M, row_block), sliver) * depth_max;
+  const std::int64_t columns_need = round_up(std::min(N, column_block), width) * depth_max;
+  if (buffers.rows.numel() < rows_need) buffers.rows.resize(Shape{rows_need});
+  if (buffers.columns.numel() < columns_need) buffers.columns.resize(Shape{columns_need});
+  float* packed_a = buffers.rows.data();
+  float* packed_b = buffers.columns.data();
+  for (std::int64_t j0 = 0; j0 < N; j0 += column_block) {
+    const std::int64_t columns = std::min(column_block, N - j0);
+    for (std::int64_t p0 = 0; p0 < K; p0 += depth_block) {
+      const std::int64_t depth = std::min(depth_block, K - p0);
+      pack_columns(trans_b, B, ldb, p0, depth, j0, columns, packed_b);
+      const bool accumulate = p0 > 0 || beta != 0.0f;
+      for (std::int64_t i0 = 0; i0 < M; i0 += row_block) {
+        const std::int64_t rows = std::min(row_block, M - i0);
+        pack_rows(trans_a, A, lda, i0, rows, p0, depth, alpha, packed_a);
+        for (std::int64_t q = 0; q < columns; q += width) {
+          const float* panel = packed_b + q * depth;
+          const int live_columns = static_cast<int>(std::min<std::int64_t>(width, columns - q));
+          for (std::int64_t s = 0; s < rows; s += sliver) {
+            const int live_rows = static_cast<int>(std::min<std::int64_t>(sliver, rows - s));
+            float* c = C + (i0 + s) * ldc + j0 + q;
+            const float* a = packed_a + s * depth;
+            if (accumulate)
+              kernel::panel_product<2, true>(live_rows, a, 1, sliver, panel, depth, c, ldc, live_columns);
+            else
+              kernel::panel_product<2, false>(live_rows, a, 1, sliver, panel, depth, c, ldc, live_columns);
+          }
+        }
+      }
+    }
+  }
+}
+
+#endif
+
+}  // namespace packed
+}  // namespace cpu
+}  // namespace tinynet
