@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "conv_path_helpers.hpp"
 #include "layer_test_helpers.hpp"
 #include "test_support.hpp"
 #include "tinynet/backend/cpu/conv2d.hpp"
@@ -181,6 +182,42 @@ TEST_CASE("CPU convolution kernels match the direct definition across slab layou
       Tensor<double>* const not_wanted = nullptr;
       cpu::conv2d_backward(x, kernel, dy, not_wanted, &dk_only, not_wanted, g, ws);
       require_close("dkernel alone", dk_ref, dk_only);
+    }
+  }
+  set_num_threads(threads_before);
+}
+
+TEST_CASE("Pointwise convolutions in float, x read in place by the packed GEMM, equal the double result",
+          "[conv2d][backend]") {
+  // 40 -> 38 channels: partial 6-row slivers; planes of 144, 49, 36, 9 and 4 pixels: 16-column
+  // panels straddling samples; 9 samples of 2x2: the whole-batch kernel gradient.
+  struct Case {
+    std::int64_t batch, side;
+  };
+  const Case cases[] = {{3, 12}, {5, 7}, {4, 6}, {7, 3}, {9, 2}};
+  const int threads_before = num_threads();
+  for (const Case& k : cases) {
+    const ConvGeometry g = make_conv_geometry("test", 40, k.side, k.side, 38, 1, 1, 1, 1, Padding::valid);
+    const Tensor<double> x = random_tensor(Shape{k.batch, 40, k.side, k.side}, 91);
+    const Tensor<double> kernel = random_tensor(Shape{38, 40, 1, 1}, 92);
+    const Tensor<double> bias = random_tensor(Shape{38}, 93);
+    const Tensor<double> dy = random_tensor(Shape{k.batch, 38, k.side, k.side}, 94);
+    const auto as_float = [](const Tensor<double>& t) {
+      Tensor<float> f(t.shape());
+      for (std::int64_t i = 0; i < t.numel(); ++i) f[i] = static_cast<float>(t[i]);
+      return f;
+    };
+    const tinynet_test::ConvResults<double> expected =
+        tinynet_test::run_conv(cpu::ConvAlgorithm::im2col, g, x, kernel, bias, dy);
+    for (int threads : {1, 2}) {
+      set_num_threads(threads);
+      INFO(k.batch << " samples of " << k.side << "x" << k.side << ", " << threads << " threads");
+      const tinynet_test::ConvResults<float> got = tinynet_test::run_conv(
+          cpu::ConvAlgorithm::im2col, g, as_float(x), as_float(kernel), as_float(bias), as_float(dy));
+      CHECK(tinynet_test::relative_difference(expected.y, got.y) < 1e-6);
+      CHECK(tinynet_test::relative_difference(expected.dx, got.dx) < 1e-6);
+      CHECK(tinynet_test::relative_difference(expected.dkernel, got.dkernel) < 1e-6);
+      CHECK(tinynet_test::relative_difference(expected.dbias, got.dbias) < 1e-6);
     }
   }
   set_num_threads(threads_before);

@@ -213,13 +213,17 @@ struct SlabPlan {
   std::int64_t samples(std::int64_t slab, std::int64_t batch) const { return std::min(size, batch - slab * size); }
 };
 
-// A pointwise convolution's patch matrix would be a copy of x. With enough pixels per
-// sample for a well-shaped GEMM, each sample gets its own GEMM on x (and dx) in place; deep
-// layers with a few pixels per sample keep one GEMM over a slab's copied patches (a GEMM of
-// 4 or 9 columns per sample would be poorly shaped).
+// A pointwise convolution's patch matrix would be a copy of x. Where the GEMM packs a slab's
+// samples as one matrix of grouped columns (packs_groups: floats with the register kernel;
+// 32 channels or more on both sides), every pointwise convolution reads x in place, in the
+// forward pass and for the kernel gradient. Otherwise each sample gets its own GEMM on x when it has enough pixels for a
+// well-shaped one; deep layers with a few pixels per sample keep one GEMM over a slab's copied
+// patches (a GEMM of 4 or 9 columns per sample would be poorly shaped).
 constexpr std::int64_t min_pixels_for_pointwise_gemms = 64;
-inline bool reads_input_in_place(const ConvGeometry& g) {
-  return is_pointwise(g) && g.out_pixels() >= min_pixels_for_pointwise_gemms;
+template <class T>
+bool reads_input_in_place(const ConvGeometry& g) {
+  const bool packed = packs_groups<T>() && packed::suits(g.out_channels, g.channels, g.channels);
+  return is_pointwise(g) && (packed || g.out_pixels() >= min_pixels_for_pointwise_gemms);
 }
 
 // ensures: the calling thread's index in the current OpenMP team (0 outside one).
@@ -237,7 +241,7 @@ template <class T>
 void im2col_conv2d_forward(const Tensor<T>& x, const Tensor<T>& kernel, Tensor<T>& y, const ConvGeometry& g,
                            Im2colWorkspace<T>& ws, const ConvOutputTransform<T>& transform) {
   const std::int64_t N = x.dim(0), P = g.out_pixels(), OC = g.out_channels, rows = g.patch_size();
-  const bool in_place = reads_input_in_place(g);
+  const bool in_place = reads_input_in_place<T>(g);
   const std::int32_t* sources = patch_sources(g, ws.patch_sources);  // once per call, for every slab
   const std::int64_t patch_rows = in_place ? 0 : rows;
   const SlabPlan plan(N, (patch_rows + OC) * P, OC * rows, sizeof(T));
@@ -249,10 +253,8 @@ void im2col_conv2d_forward(const Tensor<T>& x, const Tensor<T>& kernel, Tensor<T
     T* result = patches + patch_rows * plan.size * P;  // [OC, samples*P]
     const std::int64_t first = plan.first(s), samples = plan.samples(s, N), cols = samples * P;
     const T* slab_x = x.data() + first * g.channels * g.in_pixels();
-    if (in_place) {
-      for (std::int64_t n = 0; n < samples; ++n)
-        gemm_serial<T>(false, false, OC, P, rows, T(1), kernel.data(), rows, slab_x + n * rows * P, P, T(0),
-                       result + n * P, cols);
+    if (in_place) {  // the slab's [C, P] planes side by side
+      gemm_grouped_columns<T>(OC, cols, rows, T(1), kernel.data(), rows, slab_x, P, P, rows * P, T(0), result, cols);
     } else {
       im2col_samples(slab_x, samples, g, patches, cols, sources);
       gemm_serial<T>(false, false, OC, cols, rows, T(1), kernel.data(), rows, patches, cols, T(0), result, cols);
@@ -281,15 +283,25 @@ void im2col_conv2d_backward(const Tensor<T>& x, const Tensor<T>& kernel, const T
     if (dbias) (*dbias)[oc] = lane_sum(row, NP);
   }
   if (!dx && !dkernel) return;
-  const bool in_place = reads_input_in_place(g);
+  const bool in_place = reads_input_in_place<T>(g);
   const std::int32_t* sources = patch_sources(g, ws.patch_sources);  // once per call, for every slab
   const SlabPlan plan(N, rows * P, OC * rows, sizeof(T));
-  const std::int64_t per_thread = in_place ? 1 : rows * plan.size * P, kernel_size = OC * rows;
+  const std::int64_t per_thread = in_place && !dx ? 1 : rows * plan.size * P, kernel_size = OC * rows;
   // The kernel gradient per slab needs one private copy of it per thread (then summed); when
   // those copies would outweigh the patches (deep layers: many channels, few pixels), it is
   // one threaded GEMM over the whole batch's patches instead, which are small there.
   const bool kernel_by_slab = dkernel && OC * plan.threads * 4 < NP;
-  if (dkernel && !kernel_by_slab) {
+  if (dkernel && !kernel_by_slab && in_place) {  // the batch's [C, P] planes of x side by side, by output channels
+    const std::int64_t share = (OC + plan.threads - 1) / plan.threads;
+#pragma omp parallel for num_threads(plan.threads) schedule(static)
+    for (int t = 0; t < plan.threads; ++t) {
+      const std::int64_t first = t * share, count = std::min(share, OC - first);
+      if (count > 0)
+        gemm_grouped_depth<T>(count, rows, NP, T(1), m + first * NP, NP, x.data(), P, P, rows * P, T(0),
+                              dkernel->data() + first * rows, rows);
+    }
+    if (!dx) return;
+  } else if (dkernel && !kernel_by_slab) {
     ws.whole_batch_patches.resize(Shape{rows, NP});
     T* col = ws.whole_batch_patches.data();
 #pragma omp parallel for schedule(static)
@@ -312,18 +324,9 @@ void im2col_conv2d_backward(const Tensor<T>& x, const Tensor<T>& kernel, const T
       const T* dy_slab = m + first * P;
       const T* slab_x = x.data() + first * g.channels * g.in_pixels();
       T* slab_dx = dx ? dx->data() + first * g.channels * g.in_pixels() : nullptr;
-      if (in_place) {  // per sample: x and dx are the [C, P] matrices themselves
-        for (std::int64_t n = 0; n < samples; ++n) {
-          if (part)
-            gemm_serial<T>(false, true, OC, rows, P, T(1), dy_slab + n * P, NP, slab_x + n * rows * P, P, T(1), part,
-                           rows);
-          if (dx)
-            gemm_serial<T>(true, false, rows, P, OC, T(1), kernel.data(), rows, dy_slab + n * P, NP, T(0),
-                           slab_dx + n * rows * P, P);
-        }
-        continue;
-      }
-      if (part) {
+      if (part && in_place) {  // the slab's [C, P] planes of x side by side
+        gemm_grouped_depth<T>(OC, rows, cols, T(1), dy_slab, NP, slab_x, P, P, rows * P, T(1), part, rows);
+      } else if (part) {
         im2col_samples(slab_x, samples, g, buffer, cols, sources);
         gemm_serial<T>(false, true, OC, rows, cols, T(1), dy_slab, NP, buffer, cols, T(1), part, rows);
       }

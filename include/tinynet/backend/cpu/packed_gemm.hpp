@@ -28,6 +28,33 @@ inline bool suits(std::int64_t M, std::int64_t N, std::int64_t K) {
   return std::min({M, N, K}) >= 32 && K <= 64 * std::max(M, N);
 }
 
+// A row-major matrix as stored, whose columns may come in groups side by side: element (r, c)
+// at data + r * ld + c, or with groups of `group` columns, at data + (c / group) * group_stride
+// + r * ld + c % group (a slab of NCHW samples seen as one [C, samples * H*W] matrix: group =
+// H*W, group_stride = C*H*W).
+struct StoredMatrix {
+  const float* data;
+  std::int64_t ld;
+  std::int64_t group = 0, group_stride = 0;  // group 0: one plain matrix
+
+  const float* at(std::int64_t r, std::int64_t c) const {
+    return group ? data + c / group * group_stride + r * ld + c % group : data + r * ld + c;
+  }
+  // ensures: whether columns [c, c + count) of a row lie in one group (are contiguous).
+  bool contiguous(std::int64_t c, std::int64_t count) const { return !group || c % group + count <= group; }
+  // ensures: run(pointer, offset, length) for the contiguous runs of row r's columns
+  // [c0, c0 + count), offset counted from c0.
+  template <class Run>
+  void for_each_run(std::int64_t r, std::int64_t c0, std::int64_t count, Run&& run) const {
+    for (std::int64_t done = 0; done < count;) {
+      const std::int64_t c = c0 + done;
+      const std::int64_t length = group ? std::min(count - done, group - c % group) : count - done;
+      run(at(r, c), done, length);
+      done += length;
+    }
+  }
+};
+
 #ifdef TINYNET_REGISTER_KERNEL
 
 constexpr std::int64_t depth_block = 256;    // k per block: a 16-column panel is 16 KiB
@@ -64,26 +91,35 @@ inline void pack_rows(bool trans, const float* A, std::int64_t lda, std::int64_t
 
 // ensures: out = the panels of op(B)[p0, p0 + depth) x [j0, j0 + columns): panel q at
 // out + q * depth * 16, element (k, j) at [k * 16 + j], columns past the block zero.
-inline void pack_columns(bool trans, const float* B, std::int64_t ldb, std::int64_t p0, std::int64_t depth,
-                         std::int64_t j0, std::int64_t columns, float* out) {
+inline void pack_columns(bool trans, const StoredMatrix& B, std::int64_t p0, std::int64_t depth, std::int64_t j0,
+                         std::int64_t columns, float* out) {
   constexpr int width = kernel::panel_width;
   for (std::int64_t q = 0; q < columns; q += width) {
     float* o = out + q * depth;
     const int live = static_cast<int>(std::min<std::int64_t>(width, columns - q));
-    if (trans) {  // op(B)(k, j) = B[j][k]: each of the panel's columns is a row of B
+    if (trans) {  // op(B)(k, j) = B(j, k): each of the panel's columns is a row of B
       for (int j = 0; j < width; ++j) {
-        const float* b = B + (j0 + q + j) * ldb + p0;
-        if (j < live)
-          for (std::int64_t k = 0; k < depth; ++k) o[k * width + j] = b[k];
-        else
+        if (j >= live) {
           for (std::int64_t k = 0; k < depth; ++k) o[k * width + j] = 0.0f;
+          continue;
+        }
+        B.for_each_run(j0 + q + j, p0, depth, [&](const float* b, std::int64_t first, std::int64_t count) {
+          for (std::int64_t k = 0; k < count; ++k) o[(first + k) * width + j] = b[k];
+        });
       }
     } else {
       for (std::int64_t k = 0; k < depth; ++k) {
-        const float* b = B + (p0 + k) * ldb + j0 + q;
         float* row = o + k * width;
-        std::copy(b, b + live, row);
-        std::fill(row + live, row + width, 0.0f);
+        if (live == width && B.contiguous(j0 + q, width)) {  // 64-byte aligned row, two AVX copies
+          const float* b = B.at(p0 + k, j0 + q);
+          _mm256_store_ps(row, _mm256_loadu_ps(b));
+          _mm256_store_ps(row + 8, _mm256_loadu_ps(b + 8));
+          continue;
+        }
+        for (int j = live; j < width; ++j) row[j] = 0.0f;
+        B.for_each_run(p0 + k, j0 + q, live, [&](const float* b, std::int64_t first, std::int64_t count) {
+          for (std::int64_t j = 0; j < count; ++j) row[first + j] = b[j];
+        });
       }
     }
   }
@@ -98,12 +134,11 @@ inline PackBuffers& pack_buffers() {
   return buffers;
 }
 
-// requires: op(A) M x K, op(B) K x N, C M x N, all row-major with leading dimensions
-// lda/ldb/ldc; K > 0; beta 0 or 1.
+// requires: op(A) M x K, op(B) K x N (B as stored: N x K when trans_b), C M x N, A and C
+// row-major with leading dimensions lda/ldc; K > 0; beta 0 or 1.
 // ensures: C = alpha * op(A) * op(B) + beta * C, on the calling thread.
 inline void gemm(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K, float alpha,
-                 const float* A, std::int64_t lda, const float* B, std::int64_t ldb, float beta, float* C,
-                 std::int64_t ldc) {
+                 const float* A, std::int64_t lda, const StoredMatrix& B, float beta, float* C, std::int64_t ldc) {
   constexpr int width = kernel::panel_width, sliver = kernel::max_rows;
   PackBuffers& buffers = pack_buffers();
   const std::int64_t depth_max = std::min(K, depth_block);
@@ -117,7 +152,7 @@ inline void gemm(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std
     const std::int64_t columns = std::min(column_block, N - j0);
     for (std::int64_t p0 = 0; p0 < K; p0 += depth_block) {
       const std::int64_t depth = std::min(depth_block, K - p0);
-      pack_columns(trans_b, B, ldb, p0, depth, j0, columns, packed_b);
+      pack_columns(trans_b, B, p0, depth, j0, columns, packed_b);
       const bool accumulate = p0 > 0 || beta != 0.0f;
       for (std::int64_t i0 = 0; i0 < M; i0 += row_block) {
         const std::int64_t rows = std::min(row_block, M - i0);
@@ -140,6 +175,13 @@ inline void gemm(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std
   }
 }
 
+
+// requires: as above, B row-major with leading dimension ldb. ensures: as above.
+inline void gemm(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K, float alpha,
+                 const float* A, std::int64_t lda, const float* B, std::int64_t ldb, float beta, float* C,
+                 std::int64_t ldc) {
+  gemm(trans_a, trans_b, M, N, K, alpha, A, lda, StoredMatrix{B, ldb}, beta, C, ldc);
+}
 #endif
 
 }  // namespace packed
