@@ -94,3 +94,35 @@ TEST_CASE("The packed GEMM takes the shapes it is faster at", "[gemm]") {
   CHECK_FALSE(cpu::packed::suits(64, 10, 256));  // a Dense layer's 10 outputs
   CHECK_FALSE(cpu::packed::suits(64, 147, 36864));  // a first layer's kernel gradient
 }
+
+TEST_CASE("cpu::gemm_grouped multiplies matrices stored side by side as one, grouped by columns or by depth",
+          "[gemm]") {
+  const auto check = [](auto zero, bool trans_b) {
+    using T = decltype(zero);
+    // X: 40 rows (its K, or its N when transposed) by 33 grouped indices, in groups of 7 (the
+    // last of 5), each group a 40 x 7 block with rows 7 apart, blocks 40 * 7 + 3 apart.
+    const std::int64_t M = 36, rows = 40, grouped = 33, group = 7, stride = rows * group + 3;
+    std::mt19937 random(trans_b ? 3 : 4);
+    std::uniform_real_distribution<double> value(-1, 1);
+    std::vector<T> B(static_cast<std::size_t>((grouped + group - 1) / group * stride)), A(M * (trans_b ? grouped : rows));
+    for (T& v : B) v = static_cast<T>(value(random));
+    for (T& v : A) v = static_cast<T>(value(random));
+    const auto x = [&](std::int64_t r, std::int64_t j) { return double(B[j / group * stride + r * group + j % group]); };
+    const std::int64_t N = trans_b ? rows : grouped, K = trans_b ? grouped : rows;
+    std::vector<T> C(static_cast<std::size_t>(M * N), T(1));
+    cpu::gemm_grouped<T>(trans_b, M, N, K, T(1), A.data(), K, B.data(), group, group, stride, T(1), C.data(), N);
+    double worst = 0;
+    for (std::int64_t i = 0; i < M; ++i)
+      for (std::int64_t j = 0; j < N; ++j) {
+        double expected = 1;
+        for (std::int64_t k = 0; k < K; ++k) expected += double(A[i * K + k]) * (trans_b ? x(j, k) : x(k, j));
+        worst = std::max(worst, std::abs(expected - double(C[i * N + j])));
+      }
+    return worst;
+  };
+  for (bool trans_b : {false, true}) {
+    INFO((trans_b ? "grouped depth" : "grouped columns"));
+    CHECK(check(0.0f, trans_b) < 1e-5);
+    CHECK(check(0.0, trans_b) < 1e-12);
+  }
+}

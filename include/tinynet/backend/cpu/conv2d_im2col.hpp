@@ -254,7 +254,7 @@ void im2col_conv2d_forward(const Tensor<T>& x, const Tensor<T>& kernel, Tensor<T
     const std::int64_t first = plan.first(s), samples = plan.samples(s, N), cols = samples * P;
     const T* slab_x = x.data() + first * g.channels * g.in_pixels();
     if (in_place) {  // the slab's [C, P] planes side by side
-      gemm_grouped_columns<T>(OC, cols, rows, T(1), kernel.data(), rows, slab_x, P, P, rows * P, T(0), result, cols);
+      gemm_grouped<T>(false, OC, cols, rows, T(1), kernel.data(), rows, slab_x, P, P, rows * P, T(0), result, cols);
     } else {
       im2col_samples(slab_x, samples, g, patches, cols, sources);
       gemm_serial<T>(false, false, OC, cols, rows, T(1), kernel.data(), rows, patches, cols, T(0), result, cols);
@@ -297,7 +297,7 @@ void im2col_conv2d_backward(const Tensor<T>& x, const Tensor<T>& kernel, const T
     for (int t = 0; t < plan.threads; ++t) {
       const std::int64_t first = t * share, count = std::min(share, OC - first);
       if (count > 0)
-        gemm_grouped_depth<T>(count, rows, NP, T(1), m + first * NP, NP, x.data(), P, P, rows * P, T(0),
+        gemm_grouped<T>(true, count, rows, NP, T(1), m + first * NP, NP, x.data(), P, P, rows * P, T(0),
                               dkernel->data() + first * rows, rows);
     }
     if (!dx) return;
@@ -325,7 +325,7 @@ void im2col_conv2d_backward(const Tensor<T>& x, const Tensor<T>& kernel, const T
       const T* slab_x = x.data() + first * g.channels * g.in_pixels();
       T* slab_dx = dx ? dx->data() + first * g.channels * g.in_pixels() : nullptr;
       if (part && in_place) {  // the slab's [C, P] planes of x side by side
-        gemm_grouped_depth<T>(OC, rows, cols, T(1), dy_slab, NP, slab_x, P, P, rows * P, T(1), part, rows);
+        gemm_grouped<T>(true, OC, rows, cols, T(1), dy_slab, NP, slab_x, P, P, rows * P, T(1), part, rows);
       } else if (part) {
         im2col_samples(slab_x, samples, g, buffer, cols, sources);
         gemm_serial<T>(false, true, OC, rows, cols, T(1), dy_slab, NP, buffer, cols, T(1), part, rows);

@@ -61,8 +61,8 @@ void gemm_serial(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std
     c.noalias() += alpha * a.transpose() * b.transpose();
 }
 
-// Whether gemm_grouped_columns() and gemm_grouped_depth() read the groups in one packed
-// product (floats with the register kernel) or run one product per group.
+// Whether gemm_grouped() reads the groups in one packed product (floats with the register
+// kernel) or runs one product per group.
 template <class T>
 constexpr bool packs_groups() {
 #ifdef TINYNET_REGISTER_KERNEL
@@ -72,41 +72,30 @@ constexpr bool packs_groups() {
 #endif
 }
 
-// requires: B holds `groups` = ceil(N / group) matrices of K rows (ldb apart) and `group`
-// columns (the last may be narrower), group_stride apart (a slab of NCHW samples: K channels,
-// group = H*W pixels); A (M x K) and C (M x N) row-major; beta 0 or 1.
-// ensures: C = alpha * A * [B_0 B_1 ...] + beta * C, on the calling thread.
+// requires: B holds matrices of `group` columns (the last may be narrower) and rows ldb apart,
+// group_stride apart (a slab of NCHW samples: C channel rows, group = H*W pixels). Side by
+// side they make X: K x N (trans_b false: C = A X, N grouped) or N x K (trans_b true: C = A X^T,
+// K grouped). A (M x K) and C (M x N) row-major; beta 0 or 1.
+// ensures: C = alpha * A * op(X) + beta * C, on the calling thread.
 template <class T>
-void gemm_grouped_columns(std::int64_t M, std::int64_t N, std::int64_t K, T alpha, const T* A, std::int64_t lda,
-                          const T* B, std::int64_t ldb, std::int64_t group, std::int64_t group_stride, T beta, T* C,
-                          std::int64_t ldc) {
+void gemm_grouped(bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K, T alpha, const T* A, std::int64_t lda,
+                  const T* B, std::int64_t ldb, std::int64_t group, std::int64_t group_stride, T beta, T* C,
+                  std::int64_t ldc) {
 #ifdef TINYNET_REGISTER_KERNEL
   if constexpr (packs_groups<T>())
     if (packed::suits(M, N, K))
-      return packed::gemm(false, false, M, N, K, alpha, A, lda, packed::StoredMatrix{B, ldb, group, group_stride},
+      return packed::gemm(false, trans_b, M, N, K, alpha, A, lda, packed::StoredMatrix{B, ldb, group, group_stride},
                           beta, C, ldc);
 #endif
-  for (std::int64_t j = 0; j < N; j += group)
-    gemm_serial<T>(false, false, M, std::min(group, N - j), K, alpha, A, lda, B + j / group * group_stride, ldb, beta,
-                   C + j, ldc);
-}
-
-// requires: B as for gemm_grouped_columns, its groups side by side making an N x K matrix
-// (N rows ldb apart, K columns in groups of `group`); A M x K (its K columns in one run).
-// ensures: C = alpha * A * [B_0 B_1 ...]^T + beta * C, on the calling thread.
-template <class T>
-void gemm_grouped_depth(std::int64_t M, std::int64_t N, std::int64_t K, T alpha, const T* A, std::int64_t lda,
-                        const T* B, std::int64_t ldb, std::int64_t group, std::int64_t group_stride, T beta, T* C,
-                        std::int64_t ldc) {
-#ifdef TINYNET_REGISTER_KERNEL
-  if constexpr (packs_groups<T>())
-    if (packed::suits(M, N, K))
-      return packed::gemm(false, true, M, N, K, alpha, A, lda, packed::StoredMatrix{B, ldb, group, group_stride},
-                          beta, C, ldc);
-#endif
-  for (std::int64_t k = 0; k < K; k += group)
-    gemm_serial<T>(false, true, M, N, std::min(group, K - k), alpha, A + k, lda, B + k / group * group_stride, ldb,
-                   k == 0 ? beta : T(1), C, ldc);
+  const std::int64_t grouped = trans_b ? K : N;
+  for (std::int64_t j = 0; j < grouped; j += group) {
+    const std::int64_t width = std::min(group, grouped - j);
+    const T* b = B + j / group * group_stride;
+    if (trans_b)  // one slice of the depth per group, summed into C
+      gemm_serial<T>(false, true, M, N, width, alpha, A + j, lda, b, ldb, j == 0 ? beta : T(1), C, ldc);
+    else
+      gemm_serial<T>(false, false, M, width, K, alpha, A, lda, b, ldb, beta, C + j, ldc);
+  }
 }
 
 // requires: as gemm_serial. ensures: the same C, computed by the OpenMP threads.
