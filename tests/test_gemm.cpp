@@ -104,10 +104,13 @@ TEST_CASE("cpu::gemm_grouped multiplies matrices stored side by side as one, gro
     const std::int64_t M = 36, rows = 40, grouped = 33, group = 7, stride = rows * group + 3;
     std::mt19937 random(trans_b ? 3 : 4);
     std::uniform_real_distribution<double> value(-1, 1);
-    std::vector<T> B(static_cast<std::size_t>((grouped + group - 1) / group * stride)), A(M * (trans_b ? grouped : rows));
+    std::vector<T> B(static_cast<std::size_t>((grouped + group - 1) / group * stride));
+    std::vector<T> A(static_cast<std::size_t>(M * (trans_b ? grouped : rows)));
     for (T& v : B) v = static_cast<T>(value(random));
     for (T& v : A) v = static_cast<T>(value(random));
-    const auto x = [&](std::int64_t r, std::int64_t j) { return double(B[j / group * stride + r * group + j % group]); };
+    const auto x = [&](std::int64_t r, std::int64_t j) {  // X(r, j) with j grouped
+      return double(B[j / group * stride + r * group + j % group]);
+    };
     const std::int64_t N = trans_b ? rows : grouped, K = trans_b ? grouped : rows;
     std::vector<T> C(static_cast<std::size_t>(M * N), T(1));
     cpu::gemm_grouped<T>(trans_b, M, N, K, T(1), A.data(), K, B.data(), group, group, stride, T(1), C.data(), N);

@@ -216,9 +216,10 @@ struct SlabPlan {
 // A pointwise convolution's patch matrix would be a copy of x. Where the GEMM packs a slab's
 // samples as one matrix of grouped columns (packs_groups: floats with the register kernel;
 // 32 channels or more on both sides), every pointwise convolution reads x in place, in the
-// forward pass and for the kernel gradient. Otherwise each sample gets its own GEMM on x when it has enough pixels for a
-// well-shaped one; deep layers with a few pixels per sample keep one GEMM over a slab's copied
-// patches (a GEMM of 4 or 9 columns per sample would be poorly shaped).
+// forward pass and for the kernel gradient. Otherwise each sample gets its own GEMM on x when
+// it has enough pixels for a well-shaped one; deep layers with a few pixels per sample keep one
+// GEMM over a slab's copied patches (a GEMM of 4 or 9 columns per sample would be poorly
+// shaped). The input gradient always goes through the slab buffer and col2im.
 constexpr std::int64_t min_pixels_for_pointwise_gemms = 64;
 template <class T>
 bool reads_input_in_place(const ConvGeometry& g) {
@@ -291,14 +292,14 @@ void im2col_conv2d_backward(const Tensor<T>& x, const Tensor<T>& kernel, const T
   // those copies would outweigh the patches (deep layers: many channels, few pixels), it is
   // one threaded GEMM over the whole batch's patches instead, which are small there.
   const bool kernel_by_slab = dkernel && OC * plan.threads * 4 < NP;
-  if (dkernel && !kernel_by_slab && in_place) {  // the batch's [C, P] planes of x side by side, by output channels
+  if (dkernel && !kernel_by_slab && in_place) {  // x's [C, P] planes side by side; threads share the OC rows
     const std::int64_t share = (OC + plan.threads - 1) / plan.threads;
 #pragma omp parallel for num_threads(plan.threads) schedule(static)
     for (int t = 0; t < plan.threads; ++t) {
       const std::int64_t first = t * share, count = std::min(share, OC - first);
       if (count > 0)
         gemm_grouped<T>(true, count, rows, NP, T(1), m + first * NP, NP, x.data(), P, P, rows * P, T(0),
-                              dkernel->data() + first * rows, rows);
+                        dkernel->data() + first * rows, rows);
     }
     if (!dx) return;
   } else if (dkernel && !kernel_by_slab) {

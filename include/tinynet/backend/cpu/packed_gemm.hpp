@@ -175,7 +175,6 @@ inline void gemm(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std
   }
 }
 
-
 // requires: as above, B row-major with leading dimension ldb. ensures: as above.
 inline void gemm(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std::int64_t K, float alpha,
                  const float* A, std::int64_t lda, const float* B, std::int64_t ldb, float beta, float* C,
