@@ -12,9 +12,11 @@
 // task of the OpenMP loop. Block [c0, c1) is one contiguous run of (c1-c0)*S values in
 // every sample, so each pass over it is N long contiguous loops that vectorise whatever S
 // is (ResNet50's deep stages have S = 4 or 9, too short to vectorise channel by channel),
-// and a block's values (about 512 KiB) stay in L2 between its passes. Sums over the batch
-// are accumulated in double per position of the run (independent lanes) and then per
-// channel, whatever T is.
+// and a block's tensors stay in L2 between its passes. Sums over the batch are accumulated
+// in double per position of the run (independent lanes) and then per channel, whatever T
+// is; the element-wise passes (normalising, the input gradient) compute in T around the mean
+// (x - mean, the mean split into two values of T), so floats take the full SIMD width and
+// large means keep their precision.
 #pragma once
 
 #include <algorithm>
@@ -31,31 +33,37 @@ namespace tinynet {
 namespace cpu {
 
 namespace detail {
-constexpr int position_buffers = 3;  // per block: doubles per position of the run
+constexpr int position_buffers = 3;  // per block: doubles per position of the run (sums)
+constexpr int value_buffers = 5;     // per block: values of T per position of the run
 constexpr int channel_buffers = 7;   // per block: doubles per channel (the backward uses 7)
 
 // One block of channels [c0, c1) and its task's scratch: run() values per sample;
-// position buffers k < position_buffers of run() doubles and channel buffers k <
-// channel_buffers of (c1 - c0) doubles (contents undefined on entry).
+// position buffers k < position_buffers of run() doubles, value buffers k < value_buffers
+// of run() values of T and channel buffers k < channel_buffers of (c1 - c0) doubles
+// (contents undefined on entry).
+template <class T>
 struct ChannelBlock {
   const BatchNormDims* dims;
   std::int64_t c0, c1;
   double* positions;  // position_buffers * run() doubles
+  T* values;          // value_buffers * run() values
   double* channels;   // channel_buffers * (c1 - c0) doubles
   std::int64_t width() const { return c1 - c0; }
   std::int64_t run() const { return width() * dims->spatial; }
   std::int64_t offset(std::int64_t n) const { return (n * dims->channels + c0) * dims->spatial; }  // run start
   double* at_positions(int k) const { return positions + k * run(); }
+  T* values_at(int k) const { return values + k * run(); }
   double* per_channel(int k) const { return channels + k * width(); }
 };
 
-// ensures: the channel count per block: at most about 128K values per block (512 KiB of
-// floats, so a block's passes after the first read from L2), at least one channel, and the
-// blocks a multiple of the threads in number where there are that many channels, evened out
-// (so that every thread gets about as many channels: 64 channels of 14 would be 5 blocks,
-// 3 for one thread and 2 for the other).
-inline std::int64_t channels_per_block(const BatchNormDims& d) {
-  constexpr std::int64_t block_values = 128 * 1024;
+// ensures: the channel count per block for passes over `tensors` tensors of x's shape: at
+// most about 384 KiB of those tensors per block (so that a block's passes after the first
+// read from a 512 KiB L2), at least one channel, and the blocks a multiple of the threads in
+// number where there are that many channels, evened out (so that every thread gets about as
+// many channels: 64 channels of 14 would be 5 blocks, 3 for one thread and 2 for the other).
+template <class T>
+std::int64_t channels_per_block(const BatchNormDims& d, int tensors) {
+  const std::int64_t block_values = (std::int64_t(384) << 10) / (tensors * std::int64_t(sizeof(T)));
   const std::int64_t by_size = std::max<std::int64_t>(1, block_values / std::max<std::int64_t>(1, d.per_channel()));
   const std::int64_t threads = num_threads();
   std::int64_t blocks = (d.channels + by_size - 1) / by_size;
@@ -63,29 +71,34 @@ inline std::int64_t channels_per_block(const BatchNormDims& d) {
   return std::max<std::int64_t>(1, (d.channels + blocks - 1) / blocks);
 }
 
-// ensures: body(block) for blocks covering every channel once, in parallel.
-template <class F>
-void for_each_channel_block(const BatchNormDims& d, F&& body) {
-  const std::int64_t width = channels_per_block(d);
+// ensures: body(block) for blocks covering every channel once, in parallel, a block's part
+// of `tensors` tensors of x's shape sized for L2 (channels_per_block).
+template <class T, class F>
+void for_each_channel_block(const BatchNormDims& d, int tensors, F&& body) {
+  const std::int64_t width = channels_per_block<T>(d, tensors);
   const std::int64_t blocks = (d.channels + width - 1) / width;
 #pragma omp parallel
   {
     // each thread's scratch lives on (grown, never shrunk), so a step allocates nothing here
     thread_local std::vector<double> scratch;
+    thread_local std::vector<T> value_scratch;
     const auto need = static_cast<std::size_t>(width * (position_buffers * d.spatial + channel_buffers));
+    const auto value_need = static_cast<std::size_t>(width * value_buffers * d.spatial);
     if (scratch.size() < need) scratch.resize(need);
+    if (value_scratch.size() < value_need) value_scratch.resize(value_need);
 #pragma omp for schedule(static)
     for (std::int64_t b = 0; b < blocks; ++b) {
       const std::int64_t c0 = b * width, c1 = std::min(d.channels, c0 + width);
-      body(ChannelBlock{&d, c0, c1, scratch.data(), scratch.data() + position_buffers * (c1 - c0) * d.spatial});
+      body(ChannelBlock<T>{&d, c0, c1, scratch.data(), value_scratch.data(),
+                           scratch.data() + position_buffers * (c1 - c0) * d.spatial});
     }
   }
 }
 
 // ensures: f(i, j) for every sample's run in the block, in memory order: i the flat index,
 // j in [0, run) the position in the run (the same channel and pixel in every sample).
-template <class F>
-void for_each_in_block(const ChannelBlock& b, F&& f) {
+template <class T, class F>
+void for_each_in_block(const ChannelBlock<T>& b, F&& f) {
   const std::int64_t run = b.run();
   for (std::int64_t n = 0; n < b.dims->batch; ++n) {
     const std::int64_t base = b.offset(n);
@@ -94,7 +107,8 @@ void for_each_in_block(const ChannelBlock& b, F&& f) {
 }
 
 // ensures: per_channel[c] = sum of by_position over the positions of the block's channel c0 + c.
-inline void sum_positions(const ChannelBlock& b, const double* by_position, double* per_channel) {
+template <class T>
+void sum_positions(const ChannelBlock<T>& b, const double* by_position, double* per_channel) {
   const std::int64_t s_count = b.dims->spatial;
   for (std::int64_t c = 0; c < b.width(); ++c) {
     double total = 0;
@@ -103,59 +117,77 @@ inline void sum_positions(const ChannelBlock& b, const double* by_position, doub
   }
 }
 
-// ensures: by_position[j] = per_channel[c] for every position j of the block's channel c0 + c.
-inline void spread_to_positions(const ChannelBlock& b, const double* per_channel, double* by_position) {
+// ensures: by_position[j] = per_channel[c] (converted to V) for every position j of the
+// block's channel c0 + c.
+template <class T, class V>
+void spread_to_positions(const ChannelBlock<T>& b, const double* per_channel, V* by_position) {
   const std::int64_t s_count = b.dims->spatial;
   for (std::int64_t c = 0; c < b.width(); ++c)
-    std::fill(by_position + c * s_count, by_position + (c + 1) * s_count, per_channel[c]);
+    std::fill(by_position + c * s_count, by_position + (c + 1) * s_count, static_cast<V>(per_channel[c]));
+}
+
+// ensures: the centres (means) of the block's channels as two values of T per position:
+// high[j] = T(centre[c]), low[j] = T(centre[c] - high[j]), so that (x - high) - low is x -
+// centre[c] to T's precision even where the centre is large (x - high is exact near it).
+template <class T>
+void spread_centres(const ChannelBlock<T>& b, const double* centre, T* high, T* low) {
+  const std::int64_t s_count = b.dims->spatial;
+  for (std::int64_t c = 0; c < b.width(); ++c) {
+    const T hi = static_cast<T>(centre[c]);
+    std::fill(high + c * s_count, high + (c + 1) * s_count, hi);
+    std::fill(low + c * s_count, low + (c + 1) * s_count, static_cast<T>(centre[c] - hi));
+  }
 }
 
 // ensures: per_channel[c] = sum over the block's channel c0 + c of term(i, j) (i the flat
 // index, j the position), accumulated in double per position; uses position buffer 0.
-template <class F>
-void block_sum(const ChannelBlock& b, double* per_channel, F&& term) {
+template <class T, class F>
+void block_sum(const ChannelBlock<T>& b, double* per_channel, F&& term) {
   double* sum_at = b.at_positions(0);
   std::fill(sum_at, sum_at + b.run(), 0.0);
   for_each_in_block(b, [&](std::int64_t i, std::int64_t j) { sum_at[j] += term(i, j); });
   sum_positions(b, sum_at, per_channel);
 }
 
-// ensures: y = x * scale[c] + shift[c] over the block's channel c0 + c, then max(y, 0) when
-// relu (the affine form of every BN forward); uses position buffers 1 and 2.
+// ensures: y = (x - centre[c]) * scale[c] + shift[c] over the block's channel c0 + c, in T,
+// then max(y, 0) when relu (the form of every BN forward); uses value buffers 0-3.
 template <class T>
-void apply_block_affine(const ChannelBlock& b, const T* x, const double* scale, const double* shift, bool relu, T* y) {
-  double* scale_at = b.at_positions(1);
-  double* shift_at = b.at_positions(2);
+void apply_block_affine(const ChannelBlock<T>& b, const T* x, const double* centre, const double* scale,
+                        const double* shift, bool relu, T* y) {
+  T* high_at = b.values_at(0);
+  T* low_at = b.values_at(1);
+  T* scale_at = b.values_at(2);
+  T* shift_at = b.values_at(3);
+  spread_centres(b, centre, high_at, low_at);
   spread_to_positions(b, scale, scale_at);
   spread_to_positions(b, shift, shift_at);
+  const auto normalized = [&](std::int64_t i, std::int64_t j) {
+    return (x[i] - high_at[j] - low_at[j]) * scale_at[j] + shift_at[j];
+  };
   if (relu)
     for_each_in_block(b, [&](std::int64_t i, std::int64_t j) {
-      const T v = static_cast<T>(x[i] * scale_at[j] + shift_at[j]);
-      y[i] = v > T(0) ? v : T(0);  // a select in T: GCC branches on one that also converts
+      const T v = normalized(i, j);
+      y[i] = v > T(0) ? v : T(0);
     });
   else
-    for_each_in_block(b,
-                      [&](std::int64_t i, std::int64_t j) { y[i] = static_cast<T>(x[i] * scale_at[j] + shift_at[j]); });
+    for_each_in_block(b, [&](std::int64_t i, std::int64_t j) { y[i] = normalized(i, j); });
 }
 
 // ensures: the output gradient a backward reads at flat index i: dy[i], or when masked (a
 // fused ReLU, y its output) dy[i] where y[i] > 0 and 0 elsewhere. A template argument, so
 // the kernels' inner loops get one instantiation each and test nothing per value.
 template <bool masked, class T>
-double output_gradient(const T* dy, const T* y, std::int64_t i) {
-  // A product with the 0/1 mask, not a select: GCC compiles the select (with its float to
-  // double conversion) into a branch per value, the product into vector code. (A non-finite
-  // dy where y is 0 gives NaN here, where a separate ReLU layer would give 0.)
-  if constexpr (masked) return static_cast<double>(dy[i]) * static_cast<double>(y[i] > T(0));
+T output_gradient(const T* dy, const T* y, std::int64_t i) {
+  if constexpr (masked) return y[i] > T(0) ? dy[i] : T(0);
   (void)y;
-  return static_cast<double>(dy[i]);
+  return dy[i];
 }
 
 // ensures: the two reductions every BN backward needs, per channel c0 + c of the block, with
 // g = output_gradient<masked>(dy, y, i) and xhat = (x - mean) * inv_std: sum_dy[c] = sum g,
 // sum_dy_xhat[c] = sum g * xhat; uses position buffers 0-2.
 template <bool masked, class T>
-void block_gradient_sums(const ChannelBlock& b, const T* x, const T* dy, const T* y, const double* mean,
+void block_gradient_sums(const ChannelBlock<T>& b, const T* x, const T* dy, const T* y, const double* mean,
                          const double* inv_std, double* sum_dy, double* sum_dy_xhat) {
   double* mean_at = b.at_positions(0);
   double* dy_at = b.at_positions(1);
@@ -164,7 +196,7 @@ void block_gradient_sums(const ChannelBlock& b, const T* x, const T* dy, const T
   std::fill(dy_at, dy_at + b.run(), 0.0);
   std::fill(dy_xc_at, dy_xc_at + b.run(), 0.0);
   for_each_in_block(b, [&](std::int64_t i, std::int64_t j) {
-    const double g = output_gradient<masked>(dy, y, i);
+    const double g = static_cast<double>(output_gradient<masked>(dy, y, i));
     dy_at[j] += g;
     dy_xc_at[j] += g * (x[i] - mean_at[j]);
   });
@@ -176,7 +208,7 @@ void block_gradient_sums(const ChannelBlock& b, const T* x, const T* dy, const T
 // ensures: block_gradient_sums into per-channel buffers 2 (sum_dy) and 3 (sum_dy_xhat),
 // copied to dbeta and dgamma where those are non-null; uses position buffers 0-2.
 template <bool masked, class T>
-void block_parameter_gradients(const ChannelBlock& b, const T* x, const T* dy, const T* y, const double* mean,
+void block_parameter_gradients(const ChannelBlock<T>& b, const T* x, const T* dy, const T* y, const double* mean,
                                const double* inv_std, Tensor<T>* dgamma, Tensor<T>* dbeta) {
   double* sum_dy = b.per_channel(2);
   double* sum_dy_xhat = b.per_channel(3);
@@ -195,15 +227,17 @@ template <class T, class Mean, class Variance>
 void normalize(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta, Mean mean, Variance variance,
                double epsilon, Tensor<T>& y, bool relu) {
   const BatchNormDims d = batch_norm_dims(x.shape());
-  for_each_channel_block(d, [&](const ChannelBlock& b) {
-    double* scale = b.per_channel(0);
-    double* shift = b.per_channel(1);
+  for_each_channel_block<T>(d, 2, [&](const ChannelBlock<T>& b) {
+    double* centre = b.per_channel(0);
+    double* scale = b.per_channel(1);
+    double* shift = b.per_channel(2);
     for (std::int64_t c = 0; c < b.width(); ++c) {
       const std::int64_t channel = b.c0 + c;
+      centre[c] = mean(channel);
       scale[c] = gamma[channel] / std::sqrt(variance(channel) + epsilon);
-      shift[c] = beta[channel] - mean(channel) * scale[c];
+      shift[c] = beta[channel];
     }
-    apply_block_affine(b, x.data(), scale, shift, relu, y.data());
+    apply_block_affine(b, x.data(), centre, scale, shift, relu, y.data());
   });
 }
 }  // namespace detail
@@ -223,7 +257,7 @@ void batch_norm_forward_training(const Tensor<T>& x, const Tensor<T>& gamma, con
   const double unbias = d.per_channel() > 1 ? count / (count - 1) : 1.0;
   const T* in = x.data();
   T* out = y.data();
-  detail::for_each_channel_block(d, [&](const detail::ChannelBlock& b) {
+  detail::for_each_channel_block<T>(d, 2, [&](const detail::ChannelBlock<T>& b) {
     double* mean = b.per_channel(0);
     double* variance = b.per_channel(1);
     double* scale = b.per_channel(2);
@@ -242,14 +276,14 @@ void batch_norm_forward_training(const Tensor<T>& x, const Tensor<T>& gamma, con
       variance[c] /= count;
       const double inv_std = 1.0 / std::sqrt(variance[c] + epsilon);
       scale[c] = gamma[channel] * inv_std;
-      shift[c] = beta[channel] - mean[c] * scale[c];
+      shift[c] = beta[channel];
       saved_mean[channel] = static_cast<T>(mean[c]);
       saved_inv_std[channel] = static_cast<T>(inv_std);
       moving_mean[channel] = static_cast<T>(momentum * moving_mean[channel] + (1 - momentum) * mean[c]);
       moving_variance[channel] =
           static_cast<T>(momentum * moving_variance[channel] + (1 - momentum) * variance[c] * unbias);
     }
-    detail::apply_block_affine(b, in, scale, shift, relu, out);
+    detail::apply_block_affine(b, in, mean, scale, shift, relu, out);
   });
 }
 
@@ -268,13 +302,13 @@ namespace detail {
 // requires: mean, inv_std, sum_dy and sum_dy_xhat per channel c0 + c of the block (the batch
 // statistics and block_gradient_sums over `count` values per channel, possibly summed over
 // data-parallel ranks). ensures: dx over the block, with g = output_gradient<masked>:
-// dx = gamma * inv_std / count * (count * g - sum_dy - xhat * sum_dy_xhat); uses channel
-// buffers 4-6 and position buffers 0-2.
+// dx = gamma * inv_std / count * (count * g - sum_dy - xhat * sum_dy_xhat), in T; uses
+// channel buffers 4-6 and value buffers 0-4.
 template <bool masked, class T>
-void block_input_gradient(const ChannelBlock& b, const T* x, const T* g, const T* y, const Tensor<T>& gamma,
+void block_input_gradient(const ChannelBlock<T>& b, const T* x, const T* g, const T* y, const Tensor<T>& gamma,
                           const double* mean, const double* inv_std, const double* sum_dy, const double* sum_dy_xhat,
                           double count, T* dx) {
-  // dx = dy_scale * dy + x_scale * x + shift, per channel
+  // dx = dy_scale * g + x_scale * (x - mean) + shift, per channel
   double* dy_scale = b.per_channel(4);
   double* x_scale = b.per_channel(5);
   double* shift = b.per_channel(6);
@@ -282,16 +316,20 @@ void block_input_gradient(const ChannelBlock& b, const T* x, const T* g, const T
     const double factor = gamma[b.c0 + c] * inv_std[c] / count;
     dy_scale[c] = factor * count;
     x_scale[c] = -factor * sum_dy_xhat[c] * inv_std[c];
-    shift[c] = -factor * sum_dy[c] - x_scale[c] * mean[c];
+    shift[c] = -factor * sum_dy[c];
   }
-  double* dy_scale_at = b.at_positions(0);
-  double* x_scale_at = b.at_positions(1);
-  double* shift_at = b.at_positions(2);
+  T* high_at = b.values_at(0);
+  T* low_at = b.values_at(1);
+  T* dy_scale_at = b.values_at(2);
+  T* x_scale_at = b.values_at(3);
+  T* shift_at = b.values_at(4);
+  spread_centres(b, mean, high_at, low_at);
   spread_to_positions(b, dy_scale, dy_scale_at);
   spread_to_positions(b, x_scale, x_scale_at);
   spread_to_positions(b, shift, shift_at);
   for_each_in_block(b, [&](std::int64_t i, std::int64_t j) {
-    dx[i] = static_cast<T>(dy_scale_at[j] * output_gradient<masked>(g, y, i) + x_scale_at[j] * x[i] + shift_at[j]);
+    dx[i] = dy_scale_at[j] * output_gradient<masked>(g, y, i) + x_scale_at[j] * (x[i] - high_at[j] - low_at[j]) +
+            shift_at[j];
   });
 }
 
@@ -303,7 +341,7 @@ void backward_training(const Tensor<T>& x, const T* g, const T* y, const Tensor<
   const BatchNormDims d = batch_norm_dims(x.shape());
   const double count = static_cast<double>(d.per_channel());
   const T* in = x.data();
-  for_each_channel_block(d, [&](const ChannelBlock& b) {
+  for_each_channel_block<T>(d, masked ? 4 : 3, [&](const ChannelBlock<T>& b) {
     double* mean = b.per_channel(0);
     double* inv_std = b.per_channel(1);
     for (std::int64_t c = 0; c < b.width(); ++c) {
@@ -323,7 +361,7 @@ void backward_inference(const Tensor<T>& x, const T* g, const T* y, const Tensor
                         const Tensor<T>& moving_mean, const Tensor<T>& moving_variance, double epsilon, Tensor<T>* dx,
                         Tensor<T>* dgamma, Tensor<T>* dbeta) {
   const BatchNormDims d = batch_norm_dims(x.shape());
-  for_each_channel_block(d, [&](const ChannelBlock& b) {
+  for_each_channel_block<T>(d, masked ? 4 : 3, [&](const ChannelBlock<T>& b) {
     double* mean = b.per_channel(0);
     double* inv_std = b.per_channel(1);
     for (std::int64_t c = 0; c < b.width(); ++c) {
@@ -334,11 +372,11 @@ void backward_inference(const Tensor<T>& x, const T* g, const T* y, const Tensor
     if (!dx) return;
     double* scale = b.per_channel(4);
     for (std::int64_t c = 0; c < b.width(); ++c) scale[c] = gamma[b.c0 + c] * inv_std[c];
-    double* scale_at = b.at_positions(0);
+    T* scale_at = b.values_at(0);
     spread_to_positions(b, scale, scale_at);
     T* out = dx->data();
     for_each_in_block(b, [&](std::int64_t i, std::int64_t j) {
-      out[i] = static_cast<T>(output_gradient<masked>(g, y, i) * scale_at[j]);
+      out[i] = output_gradient<masked>(g, y, i) * scale_at[j];
     });
   });
 }

@@ -22,7 +22,7 @@ template <class T>
 void batch_norm_channel_sums(const Tensor<T>& x, const double* centre, double* sum, double* sum_squares) {
   const BatchNormDims d = batch_norm_dims(x.shape());
   const T* in = x.data();
-  detail::for_each_channel_block(d, [&](const detail::ChannelBlock& b) {
+  detail::for_each_channel_block<T>(d, 1, [&](const detail::ChannelBlock<T>& b) {
     double* centre_at = b.at_positions(1);
     double* square_at = b.at_positions(2);
     if (centre)
@@ -58,7 +58,7 @@ template <class T>
 void batch_norm_gradient_sums(const Tensor<T>& x, const Tensor<T>& dy, const Tensor<T>* relu_output,
                               const double* mean, const double* inv_std, double* sum_dy, double* sum_dy_xhat) {
   const BatchNormDims d = batch_norm_dims(x.shape());
-  detail::for_each_channel_block(d, [&](const detail::ChannelBlock& b) {
+  detail::for_each_channel_block<T>(d, relu_output ? 3 : 2, [&](const detail::ChannelBlock<T>& b) {
     if (relu_output)
       detail::block_gradient_sums<true>(b, x.data(), dy.data(), relu_output->data(), mean + b.c0, inv_std + b.c0,
                                         sum_dy + b.c0, sum_dy_xhat + b.c0);
@@ -76,7 +76,7 @@ void batch_norm_backward_from_sums(const Tensor<T>& x, const Tensor<T>& dy, cons
                                    const Tensor<T>& gamma, const double* mean, const double* inv_std,
                                    const double* sum_dy, const double* sum_dy_xhat, double count, Tensor<T>& dx) {
   const BatchNormDims d = batch_norm_dims(x.shape());
-  detail::for_each_channel_block(d, [&](const detail::ChannelBlock& b) {
+  detail::for_each_channel_block<T>(d, relu_output ? 4 : 3, [&](const detail::ChannelBlock<T>& b) {
     const std::int64_t c0 = b.c0;
     if (relu_output)
       detail::block_input_gradient<true>(b, x.data(), dy.data(), relu_output->data(), gamma, mean + c0, inv_std + c0,
