@@ -97,11 +97,12 @@ TEST_CASE("The packed GEMM takes the shapes it is faster at", "[gemm]") {
 
 TEST_CASE("cpu::gemm_grouped multiplies matrices stored side by side as one, grouped by columns or by depth",
           "[gemm]") {
-  const auto check = [](auto zero, bool trans_b) {
+  const auto check = [](auto zero, bool trans_b, std::int64_t group) {
     using T = decltype(zero);
     // X: 40 rows (its K, or its N when transposed) by 33 grouped indices, in groups of 7 (the
-    // last of 5), each group a 40 x 7 block with rows 7 apart, blocks 40 * 7 + 3 apart.
-    const std::int64_t M = 36, rows = 40, grouped = 33, group = 7, stride = rows * group + 3;
+    // last of 5) or 20 (runs the 8 x 8 transposes of the transposed packing cover, with a
+    // remainder), each group a 40 x group block with rows `group` apart, blocks 3 further apart.
+    const std::int64_t M = 36, rows = 40, grouped = 33, stride = rows * group + 3;
     std::mt19937 random(trans_b ? 3 : 4);
     std::uniform_real_distribution<double> value(-1, 1);
     std::vector<T> B(static_cast<std::size_t>((grouped + group - 1) / group * stride));
@@ -123,9 +124,10 @@ TEST_CASE("cpu::gemm_grouped multiplies matrices stored side by side as one, gro
       }
     return worst;
   };
-  for (bool trans_b : {false, true}) {
-    INFO((trans_b ? "grouped depth" : "grouped columns"));
-    CHECK(check(0.0f, trans_b) < 1e-5);
-    CHECK(check(0.0, trans_b) < 1e-12);
-  }
+  for (bool trans_b : {false, true})
+    for (std::int64_t group : {7, 20}) {
+      INFO((trans_b ? "grouped depth" : "grouped columns") << ", groups of " << group);
+      CHECK(check(0.0f, trans_b, group) < 1e-5);
+      CHECK(check(0.0, trans_b, group) < 1e-12);
+    }
 }

@@ -89,6 +89,33 @@ inline void pack_rows(bool trans, const float* A, std::int64_t lda, std::int64_t
   }
 }
 
+// requires: rows[r] + k readable for 8 floats (r < 8); out[e * 16 + 0..7] writable and
+// 32-byte aligned (e < 8).
+// ensures: out[e * 16 + r] = rows[r][k + e]: an 8 x 8 transpose in registers.
+inline void transpose_8x8(const float* const* rows, std::int64_t k, float* out) {
+  __m256 r[8];
+  for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(rows[i] + k);
+  // pairs of rows interleaved (t), then quadruples (q): q[e] holds value e of rows 0-3 in its
+  // low 128-bit lane and value e + 4 of them in its high lane, q[4 + e] the same of rows 4-7 ...
+  __m256 t[8], q[8];
+  for (int i = 0; i < 4; ++i) {
+    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int half = 0; half < 2; ++half) {  // rows 0-3, then rows 4-7
+    const __m256 *lo = t + 4 * half, *hi = t + 4 * half + 2;
+    q[4 * half + 0] = _mm256_shuffle_ps(lo[0], hi[0], _MM_SHUFFLE(1, 0, 1, 0));  // value 0 (4)
+    q[4 * half + 1] = _mm256_shuffle_ps(lo[0], hi[0], _MM_SHUFFLE(3, 2, 3, 2));  // value 1 (5)
+    q[4 * half + 2] = _mm256_shuffle_ps(lo[1], hi[1], _MM_SHUFFLE(1, 0, 1, 0));  // value 2 (6)
+    q[4 * half + 3] = _mm256_shuffle_ps(lo[1], hi[1], _MM_SHUFFLE(3, 2, 3, 2));  // value 3 (7)
+  }
+  // ... and the 128-bit lanes of rows 0-3 and 4-7 joined: value e of all eight rows
+  for (int e = 0; e < 4; ++e) {
+    _mm256_store_ps(out + e * 16, _mm256_permute2f128_ps(q[e], q[4 + e], 0x20));
+    _mm256_store_ps(out + (e + 4) * 16, _mm256_permute2f128_ps(q[e], q[4 + e], 0x31));
+  }
+}
+
 // ensures: out = the panels of op(B)[p0, p0 + depth) x [j0, j0 + columns): panel q at
 // out + q * depth * 16, element (k, j) at [k * 16 + j], columns past the block zero.
 inline void pack_columns(bool trans, const StoredMatrix& B, std::int64_t p0, std::int64_t depth, std::int64_t j0,
@@ -97,7 +124,21 @@ inline void pack_columns(bool trans, const StoredMatrix& B, std::int64_t p0, std
   for (std::int64_t q = 0; q < columns; q += width) {
     float* o = out + q * depth;
     const int live = static_cast<int>(std::min<std::int64_t>(width, columns - q));
-    if (trans) {  // op(B)(k, j) = B(j, k): each of the panel's columns is a row of B
+    if (trans && live == width) {  // op(B)(k, j) = B(j, k): 16 rows of B, transposed 8 x 8
+      // the columns of B break into contiguous runs at the same places in every row
+      B.for_each_run(j0 + q, p0, depth, [&](const float*, std::int64_t first, std::int64_t count) {
+        const float* rows[width];
+        for (int j = 0; j < width; ++j) rows[j] = B.at(j0 + q + j, p0 + first);
+        float* panel = o + first * width;
+        std::int64_t k = 0;
+        for (; k + 8 <= count; k += 8) {
+          transpose_8x8(rows, k, panel + k * width);
+          transpose_8x8(rows + 8, k, panel + k * width + 8);
+        }
+        for (; k < count; ++k)
+          for (int j = 0; j < width; ++j) panel[k * width + j] = rows[j][k];
+      });
+    } else if (trans) {  // a last, partial panel
       for (int j = 0; j < width; ++j) {
         if (j >= live) {
           for (std::int64_t k = 0; k < depth; ++k) o[k * width + j] = 0.0f;
