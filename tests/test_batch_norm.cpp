@@ -162,9 +162,9 @@ TEST_CASE("BatchNorm<float> accumulates in double: large means keep their precis
 }
 
 TEST_CASE("BatchNorm kernels match a channel-by-channel computation at every blocking", "[batch_norm]") {
-  // The kernels cut the channels into blocks of about 128K values (at least one channel,
-  // at least one block per thread): [4,6,200,200] gives one channel per block, [3,37,5,7]
-  // a short last block, [64,512,2,2] ResNet50's last stage, [5,13] features. Each with and
+  // The kernels cut the channels into blocks of about 384 KiB of the tensors a pass reads
+  // (at least one channel, at least one block per thread): [4,6,200,200] gives one channel
+  // per block, [3,37,5,7] a short last block, [64,512,2,2] ResNet50's last stage, [5,13] features. Each with and
   // without the fused ReLU (y = max(y, 0); the backward masks dy where y is 0).
   const Shape shapes[] = {Shape{4, 6, 200, 200}, Shape{3, 37, 5, 7}, Shape{64, 512, 2, 2}, Shape{5, 13}};
   std::uint64_t seed = 300;
