@@ -385,7 +385,7 @@ void backward_inference(const Tensor<T>& x, const T* g, const T* y, const Tensor
 // requires: saved_mean/saved_inv_std from batch_norm_forward_training on this x; relu_output
 // null, or (after a forward with relu) that forward's y.
 // ensures: the gradients through the batch statistics (each non-null output overwritten),
-// with dy masked to dy * (relu_output > 0) when relu_output is given:
+// with dy masked (dy where relu_output > 0, else 0) when relu_output is given:
 //   xhat = (x - mean) * inv_std, dbeta = sum dy, dgamma = sum dy * xhat,
 //   dx = gamma * inv_std / M * (M * dy - dbeta - xhat * dgamma).
 template <class T>
