@@ -119,8 +119,8 @@ void sum_positions(const ChannelBlock<T>& b, const double* by_position, double* 
 
 // ensures: by_position[j] = per_channel[c] (converted to V) for every position j of the
 // block's channel c0 + c.
-template <class T, class V>
-void spread_to_positions(const ChannelBlock<T>& b, const double* per_channel, V* by_position) {
+template <class T, class U, class V>
+void spread_to_positions(const ChannelBlock<T>& b, const U* per_channel, V* by_position) {
   const std::int64_t s_count = b.dims->spatial;
   for (std::int64_t c = 0; c < b.width(); ++c)
     std::fill(by_position + c * s_count, by_position + (c + 1) * s_count, static_cast<V>(per_channel[c]));
@@ -149,20 +149,20 @@ void block_sum(const ChannelBlock<T>& b, double* per_channel, F&& term) {
   sum_positions(b, sum_at, per_channel);
 }
 
-// ensures: y = (x - centre[c]) * scale[c] + shift[c] over the block's channel c0 + c, in T,
-// then max(y, 0) when relu (the form of every BN forward); uses value buffers 0-3.
+// ensures: y = (x - centre[c]) * scale[c] + beta[c0 + c] over the block's channel c0 + c, in
+// T, then max(y, 0) when relu (the form of every BN forward); uses value buffers 0-3.
 template <class T>
 void apply_block_affine(const ChannelBlock<T>& b, const T* x, const double* centre, const double* scale,
-                        const double* shift, bool relu, T* y) {
+                        const Tensor<T>& beta, bool relu, T* y) {
   T* high_at = b.values_at(0);
   T* low_at = b.values_at(1);
   T* scale_at = b.values_at(2);
-  T* shift_at = b.values_at(3);
+  T* beta_at = b.values_at(3);
   spread_centres(b, centre, high_at, low_at);
   spread_to_positions(b, scale, scale_at);
-  spread_to_positions(b, shift, shift_at);
+  spread_to_positions(b, beta.data() + b.c0, beta_at);
   const auto normalized = [&](std::int64_t i, std::int64_t j) {
-    return (x[i] - high_at[j] - low_at[j]) * scale_at[j] + shift_at[j];
+    return (x[i] - high_at[j] - low_at[j]) * scale_at[j] + beta_at[j];
   };
   if (relu)
     for_each_in_block(b, [&](std::int64_t i, std::int64_t j) {
@@ -230,14 +230,12 @@ void normalize(const Tensor<T>& x, const Tensor<T>& gamma, const Tensor<T>& beta
   for_each_channel_block<T>(d, 2, [&](const ChannelBlock<T>& b) {
     double* centre = b.per_channel(0);
     double* scale = b.per_channel(1);
-    double* shift = b.per_channel(2);
     for (std::int64_t c = 0; c < b.width(); ++c) {
       const std::int64_t channel = b.c0 + c;
       centre[c] = mean(channel);
       scale[c] = gamma[channel] / std::sqrt(variance(channel) + epsilon);
-      shift[c] = beta[channel];
     }
-    apply_block_affine(b, x.data(), centre, scale, shift, relu, y.data());
+    apply_block_affine(b, x.data(), centre, scale, beta, relu, y.data());
   });
 }
 }  // namespace detail
@@ -261,7 +259,6 @@ void batch_norm_forward_training(const Tensor<T>& x, const Tensor<T>& gamma, con
     double* mean = b.per_channel(0);
     double* variance = b.per_channel(1);
     double* scale = b.per_channel(2);
-    double* shift = b.per_channel(3);
     detail::block_sum(b, mean, [&](std::int64_t i, std::int64_t) { return double(in[i]); });
     for (std::int64_t c = 0; c < b.width(); ++c) mean[c] /= count;
     // two passes (the second from L2): no cancellation for large means
@@ -276,14 +273,13 @@ void batch_norm_forward_training(const Tensor<T>& x, const Tensor<T>& gamma, con
       variance[c] /= count;
       const double inv_std = 1.0 / std::sqrt(variance[c] + epsilon);
       scale[c] = gamma[channel] * inv_std;
-      shift[c] = beta[channel];
       saved_mean[channel] = static_cast<T>(mean[c]);
       saved_inv_std[channel] = static_cast<T>(inv_std);
       moving_mean[channel] = static_cast<T>(momentum * moving_mean[channel] + (1 - momentum) * mean[c]);
       moving_variance[channel] =
           static_cast<T>(momentum * moving_variance[channel] + (1 - momentum) * variance[c] * unbias);
     }
-    detail::apply_block_affine(b, in, mean, scale, shift, relu, out);
+    detail::apply_block_affine(b, in, mean, scale, beta, relu, out);
   });
 }
 
