@@ -181,8 +181,9 @@ void store_transposed(const Lanes<T> (&values)[lanes], T* to, std::int64_t strid
 // ensures: out at layout (c, xi, tile t) = transform_2d(the window of tile t)[xi] for channel
 // c of the tiles of groups [group_begin, group_end) of the block starting at tile `first` (t
 // counted from `first`), a tile's window being the n x n pixels from (top, left) + its
-// position * m, zeros outside the plane. Groups that are two runs of four tiles in one tile
-// row each read whole window rows (winograd_window_rows.hpp, AVX floats); others pixel by pixel.
+// position * m, zeros outside the plane. Floats with AVX read each tile's window a row at a
+// time (winograd_window_rows.hpp); other types, and the first and last groups of the source
+// (whose rows may reach past its ends), pixel by pixel.
 template <int n, int m, int alpha, class T, class Transform>
 void transform_windows(const T* source, std::int64_t channels, std::int64_t height, std::int64_t width,
                        std::int64_t top, std::int64_t left, const TilePlan& plan, std::int64_t first,
@@ -190,8 +191,8 @@ void transform_windows(const T* source, std::int64_t channels, std::int64_t heig
                        Transform transform_2d) {
   const std::int64_t plane = height * width;
   Lanes<T> window[n][n], transformed[alpha][alpha];
-  Lanes<T> chunk[alpha * alpha][lanes];  // channel-panel layout: eight channels' values, then transposed
-  const auto store = [&](std::int64_t c, std::int64_t group) {
+  Lanes<T> chunk[2][alpha * alpha][lanes];  // channel-panel layout: eight channels' values, then transposed
+  const auto store = [&](std::int64_t c, std::int64_t group, int k) {
     transform_2d(window, transformed);
     if (layout.lane_stride == 1) {
       T* at = out + layout.offset(c, 0, group);
@@ -202,39 +203,49 @@ void transform_windows(const T* source, std::int64_t channels, std::int64_t heig
     }
     const int slot = static_cast<int>(c % lanes);
     for (int i = 0; i < alpha; ++i)
-      for (int j = 0; j < alpha; ++j) chunk[i * alpha + j][slot] = transformed[i][j];
+      for (int j = 0; j < alpha; ++j) chunk[k][i * alpha + j][slot] = transformed[i][j];
     if (slot != lanes - 1 && c != channels - 1) return;
-    for (int k = slot + 1; k < lanes; ++k)  // past the last channel: zeros
-      for (auto& element : chunk) element[k] = Lanes<T>{};
+    for (int s = slot + 1; s < lanes; ++s)  // past the last channel: zeros
+      for (auto& element : chunk[k]) element[s] = Lanes<T>{};
     T* at = out + layout.offset(c - slot, 0, group);
     for (int xi = 0; xi < alpha * alpha; ++xi)
-      store_transposed(chunk[xi], at + xi * layout.xi_stride, layout.lane_stride);
+      store_transposed(chunk[k][xi], at + xi * layout.xi_stride, layout.lane_stride);
   };
-  for (std::int64_t group = group_begin; group < group_end; ++group) {
+  // Two groups at a time, channel by channel: their values share the cache lines of `out`
+  // (16 tiles per line in the rows and panel layouts), which are then written in one go.
+  for (std::int64_t group = group_begin; group < group_end; group += 2) {
+    const int pair = group + 1 < group_end ? 2 : 1;
+    bool by_rows[2] = {false, false};
 #ifdef TINYNET_WINOGRAD_WINDOW_ROWS
-    if constexpr (std::is_same_v<T, float>) {
-      WindowRows<n, m> rows;
-      if (plan_window_rows(plan, first + group * lanes, top, left, height, width, channels, rows)) {
-        for (std::int64_t c = 0; c < channels; ++c) {
-          load_windows(source + c * plane, rows, window);
-          store(c, group);
-        }
-        continue;
-      }
-    }
+    WindowRows<n, m> rows[2];
+    if constexpr (std::is_same_v<T, float>)
+      for (int k = 0; k < pair; ++k)
+        by_rows[k] = plan_window_rows(plan, first + (group + k) * lanes, top, left, height, width, channels, rows[k]);
 #endif
-    std::int64_t where[n][n][lanes];
-    locate_window(plan, first + group * lanes, m, top, left, height, width, channels * plane, where);
+    std::int64_t where[2][n][n][lanes];
+    for (int k = 0; k < pair; ++k)
+      if (!by_rows[k])
+        locate_window(plan, first + (group + k) * lanes, m, top, left, height, width, channels * plane, where[k]);
     for (std::int64_t c = 0; c < channels; ++c) {
       const T* source_c = source + c * plane;
-      for (int i = 0; i < n; ++i)
-        for (int j = 0; j < n; ++j)
-          for (int l = 0; l < lanes; ++l) {  // load unconditionally (from source_c[0] outside), then select
-            const std::int64_t at = where[i][j][l];
-            const T value = source_c[at < 0 ? 0 : at];
-            window[i][j].v[l] = at < 0 ? T(0) : value;
+      for (int k = 0; k < pair; ++k) {
+#ifdef TINYNET_WINOGRAD_WINDOW_ROWS
+        if constexpr (std::is_same_v<T, float>)
+          if (by_rows[k]) {
+            load_windows(source_c, rows[k], window);
+            store(c, group + k, k);
+            continue;
           }
-      store(c, group);
+#endif
+        for (int i = 0; i < n; ++i)
+          for (int j = 0; j < n; ++j)
+            for (int l = 0; l < lanes; ++l) {  // load unconditionally (from source_c[0] outside), then select
+              const std::int64_t at = where[k][i][j][l];
+              const T value = source_c[at < 0 ? 0 : at];
+              window[i][j].v[l] = at < 0 ? T(0) : value;
+            }
+        store(c, group + k, k);
+      }
     }
   }
 }
@@ -280,8 +291,8 @@ struct BlockBuffers {
 
 // ensures: the output tiles of groups [group_begin, group_end) of the block starting at tile
 // `first`, A^T M A from M[oc][xi][t] (rows ld apart), written to y
-// through `transform` (the parts of tiles past the output's edge dropped); groups that are
-// two runs of four tiles in one tile row each written as whole rows (AVX floats).
+// through `transform` (the parts of tiles past the output's edge dropped); floats with AVX
+// a tile row at a time (winograd_window_rows.hpp), a last partial group pixel by pixel.
 template <class F, class T>
 void transform_output(const T* M, std::int64_t ld, const ConvGeometry& g, const TilePlan& plan, std::int64_t first,
                       std::int64_t group_begin, std::int64_t group_end, T* y, const ConvOutputTransform<T>& transform) {
@@ -294,33 +305,39 @@ void transform_output(const T* M, std::int64_t ld, const ConvGeometry& g, const 
       for (int j = 0; j < a; ++j) std::memcpy(&v[i][j].v, in + (i * a + j) * ld, sizeof(v[i][j].v));
     winograd_output_2d<F>(v, out);
   };
-  for (std::int64_t group = group_begin; group < group_end; ++group) {
-    Lanes<T> out[m][m];
+  for (std::int64_t group = group_begin; group < group_end; group += 2) {  // two groups share M's lines
+    const int pair = group + 1 < group_end ? 2 : 1;
+    bool by_rows[2] = {false, false};
 #ifdef TINYNET_WINOGRAD_WINDOW_ROWS
-    if constexpr (std::is_same_v<T, float>) {
-      TileRows<m> rows;
-      if (plan_tile_rows(plan, first + group * lanes, g.out_h, g.out_w, OC, rows)) {
-        for (std::int64_t oc = 0; oc < OC; ++oc) {
-          output_tiles(oc, group, out);
-          store_tiles<m>(out, transform.scale_of(oc), transform.shift_of(oc), transform.relu, rows, y + oc * plane);
-        }
-        continue;
-      }
-    }
+    TileRows<m> rows[2];
+    if constexpr (std::is_same_v<T, float>)
+      for (int k = 0; k < pair; ++k)
+        by_rows[k] = plan_tile_rows(plan, first + (group + k) * lanes, g.out_h, g.out_w, OC, rows[k]);
 #endif
-    std::int64_t where[m][m][lanes];
-    locate_window(plan, first + group * lanes, m, 0, 0, g.out_h, g.out_w, OC * plane, where);
+    std::int64_t where[2][m][m][lanes];
+    for (int k = 0; k < pair; ++k)
+      if (!by_rows[k]) locate_window(plan, first + (group + k) * lanes, m, 0, 0, g.out_h, g.out_w, OC * plane, where[k]);
     for (std::int64_t oc = 0; oc < OC; ++oc) {
-      output_tiles(oc, group, out);
       const T scale = transform.scale_of(oc), shift = transform.shift_of(oc);
       T* y_oc = y + oc * plane;
-      for (int i = 0; i < m; ++i)
-        for (int j = 0; j < m; ++j)
-          for (int l = 0; l < lanes; ++l) {
-            if (where[i][j][l] < 0) continue;
-            const T value = out[i][j].v[l] * scale + shift;
-            y_oc[where[i][j][l]] = transform.relu ? std::max(value, T(0)) : value;
+      for (int k = 0; k < pair; ++k) {
+        Lanes<T> out[m][m];
+        output_tiles(oc, group + k, out);
+#ifdef TINYNET_WINOGRAD_WINDOW_ROWS
+        if constexpr (std::is_same_v<T, float>)
+          if (by_rows[k]) {
+            store_tiles<m>(out, scale, shift, transform.relu, rows[k], y_oc);
+            continue;
           }
+#endif
+        for (int i = 0; i < m; ++i)
+          for (int j = 0; j < m; ++j)
+            for (int l = 0; l < lanes; ++l) {
+              if (where[k][i][j][l] < 0) continue;
+              const T value = out[i][j].v[l] * scale + shift;
+              y_oc[where[k][i][j][l]] = transform.relu ? std::max(value, T(0)) : value;
+            }
+      }
     }
   }
 }
@@ -360,13 +377,13 @@ void convolve(const T* x, std::int64_t batch, const T* U, T* y, const ConvGeomet
 #pragma omp parallel num_threads(plan.threads)
   {
 #pragma omp for schedule(static)
-    for (std::int64_t group = 0; group < groups; ++group)
-      transform_input<F>(x, g, plan, 0, group, group + 1, V, v_layout);
+    for (std::int64_t group = 0; group < groups; group += 2)
+      transform_input<F>(x, g, plan, 0, group, std::min(group + 2, groups), V, v_layout);
 #pragma omp for schedule(static)
     for (std::int64_t xi = 0; xi < a2; ++xi) layout.multiply(U, V, M, groups * lanes, xi, xi + 1);
 #pragma omp for schedule(static)
-    for (std::int64_t group = 0; group < groups; ++group)
-      transform_output<F>(M, ld, g, plan, 0, group, group + 1, y, transform);
+    for (std::int64_t group = 0; group < groups; group += 2)
+      transform_output<F>(M, ld, g, plan, 0, group, std::min(group + 2, groups), y, transform);
   }
 }
 

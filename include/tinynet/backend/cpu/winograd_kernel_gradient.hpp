@@ -89,9 +89,10 @@ void backward_kernel(const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dkernel
   for (std::int64_t b = 0; b < blocks; ++b) {
     const std::int64_t first = b * ld, groups = std::min(block_groups, plan.groups - b * block_groups);
 #pragma omp for schedule(static)
-    for (std::int64_t group = 0; group < groups; ++group) {
-      transform_input<F>(x.data(), g, plan, first, group, group + 1, V, v_layout);
-      transform_output_gradient<F>(dy.data(), g, plan, first, group, group + 1, D, ld);
+    for (std::int64_t group = 0; group < groups; group += 2) {  // pairs: see transform_windows
+      const std::int64_t end = std::min(group + 2, groups);
+      transform_input<F>(x.data(), g, plan, first, group, end, V, v_layout);
+      transform_output_gradient<F>(dy.data(), g, plan, first, group, end, D, ld);
     }
 #pragma omp for schedule(static)
     for (std::int64_t xi = 0; xi < a2; ++xi) {
