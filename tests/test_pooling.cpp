@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -90,29 +92,42 @@ TEST_CASE("MaxPool2D gradients at many shapes", "[pooling][gradcheck]") {
   }
 }
 
-TEST_CASE("The 2x2 stride-2 max pool's own loop equals the general window loop, ties included", "[pooling]") {
+// ensures: max_pool_plane_2x2 (T = float: its AVX2 loop where built) equals the general
+// window loop on planes of few distinct values (many ties) and some NaNs, bit for bit.
+template <class T>
+void check_plain_2x2_pool_loop() {
   std::mt19937 random(7);
-  std::uniform_int_distribution<int> level(0, 3);  // few distinct values: many ties
-  for (Shape sample : {Shape{3, 4, 4}, Shape{2, 5, 7}, Shape{1, 31, 31}, Shape{2, 8, 3}}) {
+  std::uniform_int_distribution<int> level(0, 4);  // few distinct values: many ties; 4: NaN
+  for (Shape sample : {Shape{3, 4, 4}, Shape{2, 5, 7}, Shape{1, 31, 31}, Shape{2, 8, 3}, Shape{2, 6, 34},
+                       Shape{1, 3, 17}, Shape{1, 4, 32}}) {
     for (Padding padding : {Padding::valid, Padding::same}) {
-      MaxPool2D<float> pool(2, padding);
+      MaxPool2D<T> pool(2, padding);
       pool.build_once(sample);
       const ConvGeometry& g = pool.geometry();
-      INFO(sample << " " << padding_name(padding));
+      INFO(sample << " " << padding_name(padding) << " " << sizeof(T) << "-byte values");
       // 'same' on an odd side pads a last window: the general loop handles it
       const bool odd_same = padding == Padding::same && (sample[1] % 2 || sample[2] % 2);
       REQUIRE(cpu::detail::is_plain_2x2_pool(g) == !odd_same);
       if (odd_same) continue;
-      std::vector<float> plane(static_cast<std::size_t>(g.in_pixels()));
-      for (float& v : plane) v = static_cast<float>(level(random));
-      std::vector<float> expected(static_cast<std::size_t>(g.out_pixels())), got(expected.size());
+      std::vector<T> plane(static_cast<std::size_t>(g.in_pixels()));
+      for (T& v : plane) {
+        const int l = level(random);
+        v = l == 4 ? std::numeric_limits<T>::quiet_NaN() : static_cast<T>(l);
+      }
+      std::vector<T> expected(static_cast<std::size_t>(g.out_pixels())), got(expected.size());
       std::vector<std::int32_t> expected_at(expected.size()), got_at(expected.size());
       cpu::detail::max_pool_plane(plane.data(), g, expected.data(), expected_at.data());
       cpu::detail::max_pool_plane_2x2(plane.data(), g, got.data(), got_at.data());
-      CHECK(got == expected);
+      CHECK(std::memcmp(got.data(), expected.data(), got.size() * sizeof(T)) == 0);
       CHECK(got_at == expected_at);
     }
   }
+}
+
+TEST_CASE("The 2x2 stride-2 max pool's own loop equals the general window loop, ties and NaNs included",
+          "[pooling]") {
+  check_plain_2x2_pool_loop<float>();
+  check_plain_2x2_pool_loop<double>();
 }
 
 TEST_CASE("MaxPool2D rejects bad settings and shapes with clear messages", "[pooling]") {

@@ -10,6 +10,11 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
+
+#if defined(__GNUC__) && defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 #include "tinynet/backend/conv_geometry.hpp"
 #include "tinynet/core/tensor.hpp"
@@ -44,11 +49,70 @@ inline bool is_plain_2x2_pool(const ConvGeometry& g) {
          g.pad_left == 0 && 2 * g.out_h <= g.in_h && 2 * g.out_w <= g.in_w;
 }
 
+#if defined(__GNUC__) && defined(__AVX2__)
+// requires: is_plain_2x2_pool(g). ensures: max_pool_plane_2x2 for floats, eight windows at
+// a time: the two rows' even and odd cells split by shuffles, compared in scan order by
+// selects; the row's last step masked.
+inline void max_pool_plane_2x2_avx2(const float* plane, const ConvGeometry& g, float* out, std::int32_t* idx) {
+  const std::int64_t W = g.in_w;
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), even = _mm256_add_epi32(lane, lane);
+  const __m256i one = _mm256_set1_epi32(1), down = _mm256_set1_epi32(static_cast<std::int32_t>(W));
+  const auto load_pairs = [&lane](const float* at, int count, __m256& left, __m256& right) {
+    __m256 a, b;  // cells 2 * window + 0 / 1 of the count windows from `at`
+    if (count == 8) {
+      a = _mm256_loadu_ps(at);
+      b = _mm256_loadu_ps(at + 8);
+    } else {
+      a = _mm256_maskload_ps(at, _mm256_cmpgt_epi32(_mm256_set1_epi32(2 * count), lane));
+      b = _mm256_maskload_ps(at + 8, _mm256_cmpgt_epi32(_mm256_set1_epi32(2 * count - 8), lane));
+    }
+    const auto in_order = [](__m256 v) {  // lanes 0 1 4 5 2 3 6 7 -> 0 .. 7
+      return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), _MM_SHUFFLE(3, 1, 2, 0)));
+    };
+    left = in_order(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)));
+    right = in_order(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+  };
+  for (std::int64_t oh = 0; oh < g.out_h; ++oh) {
+    const float* top = plane + 2 * oh * W;
+    for (std::int64_t ow = 0; ow < g.out_w; ow += 8) {
+      const int count = static_cast<int>(std::min<std::int64_t>(8, g.out_w - ow));
+      __m256 best, right, below, diagonal;
+      load_pairs(top + 2 * ow, count, best, right);
+      load_pairs(top + W + 2 * ow, count, below, diagonal);
+      const __m256i at = _mm256_add_epi32(_mm256_set1_epi32(static_cast<std::int32_t>(2 * oh * W + 2 * ow)), even);
+      __m256i where = at;
+      const auto take = [&](__m256 cell, __m256i cell_at) {  // cell > best: the cell wins
+        const __m256 wins = _mm256_cmp_ps(cell, best, _CMP_GT_OQ);
+        best = _mm256_blendv_ps(best, cell, wins);
+        where = _mm256_castps_si256(
+            _mm256_blendv_ps(_mm256_castsi256_ps(where), _mm256_castsi256_ps(cell_at), wins));
+      };
+      take(right, _mm256_add_epi32(at, one));
+      take(below, _mm256_add_epi32(at, down));
+      take(diagonal, _mm256_add_epi32(_mm256_add_epi32(at, down), one));
+      float* to = out + oh * g.out_w + ow;
+      std::int32_t* to_idx = idx + oh * g.out_w + ow;
+      if (count == 8) {
+        _mm256_storeu_ps(to, best);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(to_idx), where);
+      } else {
+        const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(count), lane);
+        _mm256_maskstore_ps(to, mask, best);
+        _mm256_maskstore_epi32(to_idx, mask, where);
+      }
+    }
+  }
+}
+#endif
+
 // requires: is_plain_2x2_pool(g). ensures: what max_pool_plane writes, the four cells of
 // each window compared in its scan order with fixed bounds and selects (no branch per
-// value), which the compiler turns into vector code.
+// value); floats with AVX2 by max_pool_plane_2x2_avx2.
 template <class T>
 void max_pool_plane_2x2(const T* plane, const ConvGeometry& g, T* out, std::int32_t* idx) {
+#if defined(__GNUC__) && defined(__AVX2__)
+  if constexpr (std::is_same_v<T, float>) return max_pool_plane_2x2_avx2(plane, g, out, idx);
+#endif
   const std::int64_t W = g.in_w;
   for (std::int64_t oh = 0; oh < g.out_h; ++oh) {
     const T* top = plane + 2 * oh * W;
@@ -72,6 +136,7 @@ void max_pool_plane_2x2(const T* plane, const ConvGeometry& g, T* out, std::int3
     }
   }
 }
+
 }  // namespace detail
 
 // requires: x [N,C,H,W] matching g; y and argmax sized [N,C,OH,OW].
