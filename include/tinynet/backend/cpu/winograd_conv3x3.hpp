@@ -355,7 +355,7 @@ void convolve(const T* x, std::int64_t batch, const T* U, T* y, const ConvGeomet
   const std::int64_t per_block = layout.size();
   if (plan.blocks_in_parallel) {
     buffers.resize(Shape{plan.threads, per_block});
-#pragma omp parallel for num_threads(plan.threads) schedule(static)
+#pragma omp parallel for num_threads(plan.threads) schedule(dynamic)  // a slowed thread takes fewer blocks
     for (std::int64_t b = 0; b < plan.blocks; ++b) {
 #ifdef _OPENMP
       T* V = buffers.data() + omp_get_thread_num() * per_block;
@@ -379,7 +379,7 @@ void convolve(const T* x, std::int64_t batch, const T* U, T* y, const ConvGeomet
 #pragma omp for schedule(static)
     for (std::int64_t group = 0; group < groups; group += 2)
       transform_input<F>(x, g, plan, 0, group, std::min(group + 2, groups), V, v_layout);
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic)
     for (std::int64_t xi = 0; xi < a2; ++xi) layout.multiply(U, V, M, groups * lanes, xi, xi + 1);
 #pragma omp for schedule(static)
     for (std::int64_t group = 0; group < groups; group += 2)

@@ -94,7 +94,7 @@ void backward_kernel(const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dkernel
       transform_input<F>(x.data(), g, plan, first, group, end, V, v_layout);
       transform_output_gradient<F>(dy.data(), g, plan, first, group, end, D, ld);
     }
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic)
     for (std::int64_t xi = 0; xi < a2; ++xi) {
 #ifdef TINYNET_REGISTER_KERNEL
       if constexpr (panels) {
