@@ -99,7 +99,7 @@ void check_plain_2x2_pool_loop() {
   std::mt19937 random(7);
   std::uniform_int_distribution<int> level(0, 4);  // few distinct values: many ties; 4: NaN
   for (Shape sample : {Shape{3, 4, 4}, Shape{2, 5, 7}, Shape{1, 31, 31}, Shape{2, 8, 3}, Shape{2, 6, 34},
-                       Shape{1, 3, 17}, Shape{1, 4, 32}}) {
+                       Shape{1, 3, 17}, Shape{1, 4, 32}, Shape{2, 4, 10}, Shape{1, 6, 22}}) {
     for (Padding padding : {Padding::valid, Padding::same}) {
       MaxPool2D<T> pool(2, padding);
       pool.build_once(sample);

@@ -52,14 +52,16 @@ inline bool is_plain_2x2_pool(const ConvGeometry& g) {
 #if defined(__GNUC__) && defined(__AVX2__)
 // requires: is_plain_2x2_pool(g). ensures: max_pool_plane_2x2 for floats, eight windows at
 // a time: the two rows' even and odd cells split by shuffles, compared in scan order by
-// selects; the row's last step masked.
+// selects; a row's last step reads whole registers where the plane goes on past them (masked
+// loads at its end) and stores its windows through the stack.
 inline void max_pool_plane_2x2_avx2(const float* plane, const ConvGeometry& g, float* out, std::int32_t* idx) {
   const std::int64_t W = g.in_w;
   const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), even = _mm256_add_epi32(lane, lane);
   const __m256i one = _mm256_set1_epi32(1), down = _mm256_set1_epi32(static_cast<std::int32_t>(W));
-  const auto load_pairs = [&lane](const float* at, int count, __m256& left, __m256& right) {
+  const float* plane_end = plane + g.in_h * W;
+  const auto load_pairs = [&](const float* at, int count, __m256& left, __m256& right) {
     __m256 a, b;  // cells 2 * window + 0 / 1 of the count windows from `at`
-    if (count == 8) {
+    if (at + 16 <= plane_end) {  // what lies past the row's windows is read and left unused
       a = _mm256_loadu_ps(at);
       b = _mm256_loadu_ps(at + 8);
     } else {
@@ -95,10 +97,13 @@ inline void max_pool_plane_2x2_avx2(const float* plane, const ConvGeometry& g, f
       if (count == 8) {
         _mm256_storeu_ps(to, best);
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(to_idx), where);
-      } else {
-        const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(count), lane);
-        _mm256_maskstore_ps(to, mask, best);
-        _mm256_maskstore_epi32(to_idx, mask, where);
+      } else {  // masked stores are slow: through the stack
+        alignas(32) float best_part[8];
+        alignas(32) std::int32_t where_part[8];
+        _mm256_store_ps(best_part, best);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(where_part), where);
+        std::copy(best_part, best_part + count, to);
+        std::copy(where_part, where_part + count, to_idx);
       }
     }
   }
@@ -107,11 +112,12 @@ inline void max_pool_plane_2x2_avx2(const float* plane, const ConvGeometry& g, f
 
 // requires: is_plain_2x2_pool(g). ensures: what max_pool_plane writes, the four cells of
 // each window compared in its scan order with fixed bounds and selects (no branch per
-// value); floats with AVX2 by max_pool_plane_2x2_avx2.
+// value); floats with AVX2 by max_pool_plane_2x2_avx2 when a row has 4 windows or more.
 template <class T>
 void max_pool_plane_2x2(const T* plane, const ConvGeometry& g, T* out, std::int32_t* idx) {
 #if defined(__GNUC__) && defined(__AVX2__)
-  if constexpr (std::is_same_v<T, float>) return max_pool_plane_2x2_avx2(plane, g, out, idx);
+  if constexpr (std::is_same_v<T, float>)
+    if (g.out_w >= 4) return max_pool_plane_2x2_avx2(plane, g, out, idx);  // narrower rows: the loop below
 #endif
   const std::int64_t W = g.in_w;
   for (std::int64_t oh = 0; oh < g.out_h; ++oh) {
