@@ -4,10 +4,11 @@
 // ConvAlgorithm::automatic (the default): the first time a convolution that more than one
 // path can compute (im2col + GEMM always; Winograd F(2x2,3x3) and F(4x4,3x3) for 3x3 stride-1
 // kernels; the whole-plane GEMM where the input plane has fewer pixels than the kernel taps)
-// runs with a given shape and direction, each path is run once to warm up and timed twice (on
-// the first samples of a large batch: backend/cpu/conv2d.hpp's measured_samples()), and
-// the fastest is kept for that shape (batch, geometry, scalar type, threads, direction) for the
-// rest of the process, like cuDNN's algorithm search. set_conv_algorithm(), or
+// runs with a given shape and direction, each path is run once to warm up, then timed in
+// three rounds that take the paths in turn, each path keeping its fastest time (on the first
+// samples of a large batch: backend/cpu/conv2d.hpp's measured_samples()), and the fastest is
+// kept for that shape (batch, geometry, scalar type, threads, direction) for the rest of the
+// process, like cuDNN's algorithm search. set_conv_algorithm(), or
 // TINYNET_CONV_ALGORITHM=auto|im2col|winograd2|winograd4|plane read at the first convolution,
 // forces one path wherever it applies (im2col elsewhere). Measured choices may differ
 // between runs on a busy machine, and with them the last bits of a result: force a path for
@@ -133,28 +134,27 @@ ConvAlgorithm choose_conv_algorithm(const std::string& key, const std::vector<Co
     const auto found = s.chosen.find(key);
     if (found != s.chosen.end()) return found->second.algorithm;
   }
-  ConvAlgorithm best = candidates.front();
-  double best_seconds = 0;
+  for (ConvAlgorithm a : candidates) run(a);  // warm-up: sizes the buffers, fills the caches
+  // Rounds that take every candidate in turn, each keeping its fastest: a slow spell of the
+  // machine then costs one candidate one round, not all of its timings.
+  std::vector<double> fastest(candidates.size(), 0);
+  for (int round = 0; round < 3; ++round)
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      run(candidates[i]);
+      const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      fastest[i] = round == 0 ? took : std::min(fastest[i], took);
+    }
+  std::size_t best = 0;
   std::ostringstream timings;
   timings.precision(4);
-  for (ConvAlgorithm a : candidates) {
-    run(a);  // warm-up: sizes the buffers, fills the caches
-    double seconds = 0;
-    for (int repeat = 0; repeat < 2; ++repeat) {
-      const auto start = std::chrono::steady_clock::now();
-      run(a);
-      const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      seconds = repeat == 0 ? took : std::min(seconds, took);
-    }
-    timings << (a == candidates.front() ? "" : ", ") << conv_algorithm_name(a) << " " << seconds * 1e3 << " ms";
-    if (a == candidates.front() || seconds < best_seconds) {
-      best = a;
-      best_seconds = seconds;
-    }
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    timings << (i == 0 ? "" : ", ") << conv_algorithm_name(candidates[i]) << " " << fastest[i] * 1e3 << " ms";
+    if (fastest[i] < fastest[best]) best = i;
   }
   std::lock_guard<std::mutex> lock(s.mutex);
-  s.chosen[key] = detail::ConvChoice{best, timings.str()};
-  return best;
+  s.chosen[key] = detail::ConvChoice{candidates[best], timings.str()};
+  return candidates[best];
 }
 
 }  // namespace cpu
