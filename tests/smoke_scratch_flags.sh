@@ -6,7 +6,8 @@
 #   --max-loss stops a run whose batch loss passes the bound, naming the epoch and step;
 #   --clip-grad-norm leaves the weights alone below the bound and changes them above it;
 #   --bn-momentum changes the saved moving statistics; a momentum other than Keras' 0.99 (the
-#   default 0.9 included) is recorded in metrics.json; the flag is refused with --recipe fast.
+#   default 0.9 included) is recorded in metrics.json; the flag is refused with --recipe fast;
+#   a run without a validation set leaves an earlier run's best.tnck alone and does not evaluate it.
 #   smoke_scratch_flags.sh MAKE_INPUTS_EXE CIFAR_SCRATCH_EXE WORK_DIR
 set -euo pipefail
 make_inputs="$1" scratch="$2" work="$3"
@@ -48,4 +49,10 @@ if message="$("$scratch" "${common[@]}" --recipe fast --bn-momentum 0.9 --out "$
   fail "--recipe fast accepted --bn-momentum"
 fi
 grep -q -- "--bn-momentum applies to --recipe notebook only" <<< "$message" || fail "--bn-momentum message: $message"
-echo "PASS: --resume refused, --resume-or-start started then resumed, --max-loss stopped the run, --clip-grad-norm clipped, --bn-momentum applied and recorded"
+"$scratch" "${common[@]}" --epochs 1 --out "$work/momentum" --validation 0 > "$work/no_validation.log"
+grep -q "best.tnck is an earlier run's (this run has no validation set), left as is" "$work/no_validation.log" ||
+  fail "a run without validation did not say that best.tnck is an earlier run's"
+if grep -q 'best-validation checkpoint' "$work/no_validation.log"; then
+  fail "a run without validation evaluated an earlier run's best.tnck"
+fi
+echo "PASS: --resume refused, --resume-or-start started then resumed, --max-loss stopped the run, --clip-grad-norm clipped, --bn-momentum applied and recorded, an earlier best.tnck left alone"

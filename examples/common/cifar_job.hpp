@@ -94,9 +94,10 @@ inline BatchFormat job_format(const CifarJob& job) {
   return f;
 }
 
-// requires: r.history complete; `test_accuracy` evaluates the model on the test set (on every
-// rank, as Trainer::evaluate does). ensures: when rank 0 holds the best-validation checkpoint
-// `path` (runs with a validation set), the model holds its weights (on every rank) and
+// requires: r.history complete, from a run with a validation set (which wrote `path`);
+// `test_accuracy` evaluates the model on the test set (on every rank, as Trainer::evaluate
+// does). ensures: when rank 0 holds the best-validation checkpoint `path`, the model holds its
+// weights (on every rank) and
 // r.best_epoch / best_validation_accuracy / best_test_accuracy are set; otherwise r.best_epoch stays 0.
 template <class Evaluate>
 void evaluate_best_checkpoint(const std::string& path, Communicator& ranks, Sequential<float>& model,
@@ -224,9 +225,13 @@ inline CifarJobResult run_cifar_job(const CifarJob& job, TrainTestSplit data) {
 
   if (leader) save_checkpoint<float>(job.out_dir + "/model.tnck", *model, nullptr, {});
   r.test = trainer.evaluate(data.test, format, fit.eval_batch_size, true, job.tta);  // each rank its share, reduced
-  evaluate_best_checkpoint(fit.best_model_path, ranks, *model, data_parallel.get(), [&] {
-    return trainer.evaluate(data.test, format, fit.eval_batch_size, false, job.tta).accuracy;
-  }, r);
+  if (validation)  // only then did this run write best.tnck: one in the folder is an earlier run's
+    evaluate_best_checkpoint(fit.best_model_path, ranks, *model, data_parallel.get(), [&] {
+      return trainer.evaluate(data.test, format, fit.eval_batch_size, false, job.tta).accuracy;
+    }, r);
+  else if (std::filesystem::exists(fit.best_model_path))
+    log << job.name << ": " << fit.best_model_path << " is an earlier run's (this run has no validation set), left as is"
+        << std::endl;
   if (!leader) return r;
   write_run_result(job.out_dir + "/metrics.json", r);
   r.test.confusion.write_csv(job.out_dir + "/confusion.csv", data.test.class_names);
