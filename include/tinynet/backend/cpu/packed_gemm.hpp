@@ -60,39 +60,14 @@ struct StoredMatrix {
 constexpr std::int64_t depth_block = 256;    // k per block: a 16-column panel is 16 KiB
 constexpr std::int64_t row_block = 144;      // rows of A per block (a multiple of 6): 144 KiB
 constexpr std::int64_t column_block = 3072;  // columns of B per block (a multiple of 16): 3 MiB
+constexpr std::int64_t pack_slack = 8;       // floats past the packed slivers (pack_rows)
 
 // ensures: n rounded up to a multiple of `to`.
 inline std::int64_t round_up(std::int64_t n, std::int64_t to) { return (n + to - 1) / to * to; }
 
-// ensures: out = the slivers of alpha * op(A)[i0, i0 + rows) x [p0, p0 + depth): sliver s at
-// out + s * depth * 6, element (r, k) at [k * 6 + r], rows past the block zero.
-inline void pack_rows(bool trans, const float* A, std::int64_t lda, std::int64_t i0, std::int64_t rows,
-                      std::int64_t p0, std::int64_t depth, float alpha, float* out) {
-  constexpr int sliver = kernel::max_rows;
-  for (std::int64_t s = 0; s < rows; s += sliver) {
-    float* o = out + s * depth;
-    const int live = static_cast<int>(std::min<std::int64_t>(sliver, rows - s));
-    if (trans) {  // op(A)(i, k) = A[k][i]: six neighbours per k
-      for (std::int64_t k = 0; k < depth; ++k) {
-        const float* a = A + (p0 + k) * lda + i0 + s;
-        for (int r = 0; r < sliver; ++r) o[k * sliver + r] = r < live ? alpha * a[r] : 0.0f;
-      }
-    } else {
-      for (int r = 0; r < sliver; ++r) {
-        const float* a = A + (i0 + s + r) * lda + p0;
-        if (r < live)
-          for (std::int64_t k = 0; k < depth; ++k) o[k * sliver + r] = alpha * a[k];
-        else
-          for (std::int64_t k = 0; k < depth; ++k) o[k * sliver + r] = 0.0f;
-      }
-    }
-  }
-}
-
-// requires: rows[r] + k readable for 8 floats (r < 8); out[e * 16 + 0..7] writable and
-// 32-byte aligned (e < 8).
-// ensures: out[e * 16 + r] = rows[r][k + e]: an 8 x 8 transpose in registers.
-inline void transpose_8x8(const float* const* rows, std::int64_t k, float* out) {
+// requires: rows[r] + k readable for 8 floats (r < 8).
+// ensures: value[e] = lanes r of rows[r][k + e] (r < 8): an 8 x 8 transpose in registers.
+inline void transpose_8x8(const float* const* rows, std::int64_t k, __m256 (&value)[8]) {
   __m256 r[8];
   for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(rows[i] + k);
   // pairs of rows interleaved (t), then quadruples (q): q[e] holds value e of rows 0-3 in its
@@ -111,8 +86,57 @@ inline void transpose_8x8(const float* const* rows, std::int64_t k, float* out) 
   }
   // ... and the 128-bit lanes of rows 0-3 and 4-7 joined: value e of all eight rows
   for (int e = 0; e < 4; ++e) {
-    _mm256_store_ps(out + e * 16, _mm256_permute2f128_ps(q[e], q[4 + e], 0x20));
-    _mm256_store_ps(out + (e + 4) * 16, _mm256_permute2f128_ps(q[e], q[4 + e], 0x31));
+    value[e] = _mm256_permute2f128_ps(q[e], q[4 + e], 0x20);
+    value[e + 4] = _mm256_permute2f128_ps(q[e], q[4 + e], 0x31);
+  }
+}
+
+// ensures: as pack_rows, for op(A) = A^T (A[k][i]): each k's row of A read once, in order,
+// six neighbours at a time into their slivers (a 4 + 2 copy each).
+inline void pack_rows_transposed(const float* A, std::int64_t lda, std::int64_t i0, std::int64_t rows,
+                                 std::int64_t p0, std::int64_t depth, float alpha, float* out) {
+  constexpr int sliver = kernel::max_rows;
+  const __m128 scale = _mm_set1_ps(alpha);
+  const std::int64_t whole = rows / sliver * sliver;
+  for (std::int64_t k = 0; k < depth; ++k) {
+    const float* a = A + (p0 + k) * lda + i0;
+    std::int64_t s = 0;
+    for (; s < whole; s += sliver) {
+      float* o = out + s * depth + k * sliver;
+      _mm_storeu_ps(o, _mm_mul_ps(_mm_loadu_ps(a + s), scale));
+      const __m128 pair = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(a + s + 4)));
+      _mm_store_sd(reinterpret_cast<double*>(o + 4), _mm_castps_pd(_mm_mul_ps(pair, scale)));
+    }
+    if (s < rows)
+      for (int r = 0; r < sliver; ++r) out[s * depth + k * sliver + r] = s + r < rows ? alpha * a[s + r] : 0.0f;
+  }
+}
+
+// requires: out has 8 floats of slack past the slivers (pack_slack).
+// ensures: out = the slivers of alpha * op(A)[i0, i0 + rows) x [p0, p0 + depth): sliver s at
+// out + s * depth * 6, element (r, k) at [k * 6 + r], rows past the block zero. A as stored:
+// each whole sliver's six rows eight k at a time, transposed in registers (value e's two
+// spare lanes are overwritten by value e + 1, the last one's by the next sliver or fall in
+// the slack).
+inline void pack_rows(bool trans, const float* A, std::int64_t lda, std::int64_t i0, std::int64_t rows,
+                      std::int64_t p0, std::int64_t depth, float alpha, float* out) {
+  if (trans) return pack_rows_transposed(A, lda, i0, rows, p0, depth, alpha, out);
+  constexpr int sliver = kernel::max_rows;
+  const __m256 scale = _mm256_set1_ps(alpha);
+  for (std::int64_t s = 0; s < rows; s += sliver) {
+    float* o = out + s * depth;
+    const int live = static_cast<int>(std::min<std::int64_t>(sliver, rows - s));
+    const float* row[8];
+    for (int r = 0; r < 8; ++r) row[r] = A + (i0 + s + std::min(r, live - 1)) * lda + p0;
+    std::int64_t k = 0;
+    if (live == sliver)
+      for (; k + 8 <= depth; k += 8) {
+        __m256 value[8];
+        transpose_8x8(row, k, value);
+        for (int e = 0; e < 8; ++e) _mm256_storeu_ps(o + (k + e) * sliver, _mm256_mul_ps(value[e], scale));
+      }
+    for (; k < depth; ++k)
+      for (int r = 0; r < sliver; ++r) o[k * sliver + r] = r < live ? alpha * row[r][k] : 0.0f;
   }
 }
 
@@ -131,10 +155,12 @@ inline void pack_columns(bool trans, const StoredMatrix& B, std::int64_t p0, std
         for (int j = 0; j < width; ++j) rows[j] = B.at(j0 + q + j, p0 + first);
         float* panel = o + first * width;
         std::int64_t k = 0;
-        for (; k + 8 <= count; k += 8) {
-          transpose_8x8(rows, k, panel + k * width);
-          transpose_8x8(rows + 8, k, panel + k * width + 8);
-        }
+        for (; k + 8 <= count; k += 8)
+          for (int half = 0; half < 2; ++half) {
+            __m256 value[8];
+            transpose_8x8(rows + 8 * half, k, value);
+            for (int e = 0; e < 8; ++e) _mm256_store_ps(panel + (k + e) * width + 8 * half, value[e]);
+          }
         for (; k < count; ++k)
           for (int j = 0; j < width; ++j) panel[k * width + j] = rows[j][k];
       });
@@ -183,7 +209,7 @@ inline void gemm(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std
   constexpr int width = kernel::panel_width, sliver = kernel::max_rows;
   PackBuffers& buffers = pack_buffers();
   const std::int64_t depth_max = std::min(K, depth_block);
-  const std::int64_t rows_need = round_up(std::min(M, row_block), sliver) * depth_max;
+  const std::int64_t rows_need = round_up(std::min(M, row_block), sliver) * depth_max + pack_slack;
   const std::int64_t columns_need = round_up(std::min(N, column_block), width) * depth_max;
   if (buffers.rows.numel() < rows_need) buffers.rows.resize(Shape{rows_need});
   if (buffers.columns.numel() < columns_need) buffers.columns.resize(Shape{columns_need});
