@@ -178,14 +178,18 @@ void apply_block_affine(const ChannelBlock<T>& b, const T* x, const double* cent
 // the kernels' inner loops get one instantiation each and test nothing per value.
 template <bool masked, class T>
 T output_gradient(const T* dy, const T* y, std::int64_t i) {
-  if constexpr (masked) return y[i] > T(0) ? dy[i] : T(0);
+  const T g = dy[i];  // read whatever the mask: a select, not a branch, so the loops vectorise
+  if constexpr (masked) return y[i] > T(0) ? g : T(0);
   (void)y;
-  return dy[i];
+  return g;
 }
 
 // ensures: the two reductions every BN backward needs, per channel c0 + c of the block, with
 // g = output_gradient<masked>(dy, y, i) and xhat = (x - mean) * inv_std: sum_dy[c] = sum g,
-// sum_dy_xhat[c] = sum g * xhat; uses position buffers 0-2.
+// sum_dy_xhat[c] = sum g * xhat; uses position buffers 0-2. The position sums take four
+// samples per pass (each term in double), so their loads and stores are a quarter of the
+// values read; masked gradients are first written out in T a chunk at a time (GCC does not
+// vectorise a float mask feeding double sums).
 template <bool masked, class T>
 void block_gradient_sums(const ChannelBlock<T>& b, const T* x, const T* dy, const T* y, const double* mean,
                          const double* inv_std, double* sum_dy, double* sum_dy_xhat) {
@@ -195,11 +199,45 @@ void block_gradient_sums(const ChannelBlock<T>& b, const T* x, const T* dy, cons
   spread_to_positions(b, mean, mean_at);
   std::fill(dy_at, dy_at + b.run(), 0.0);
   std::fill(dy_xc_at, dy_xc_at + b.run(), 0.0);
-  for_each_in_block(b, [&](std::int64_t i, std::int64_t j) {
-    const double g = static_cast<double>(output_gradient<masked>(dy, y, i));
-    dy_at[j] += g;
-    dy_xc_at[j] += g * (x[i] - mean_at[j]);
-  });
+  constexpr int samples = 4;
+  constexpr std::int64_t chunk = 512;
+  T masked_dy[samples][chunk];
+  const std::int64_t run = b.run(), batch = b.dims->batch;
+  for (std::int64_t n = 0; n < batch; n += samples) {
+    const int count = static_cast<int>(std::min<std::int64_t>(samples, batch - n));
+    for (std::int64_t j0 = 0; j0 < run; j0 += chunk) {
+      const std::int64_t length = std::min(chunk, run - j0);
+      const T* xs[samples];
+      const T* gs[samples];
+      for (int s = 0; s < count; ++s) {
+        const std::int64_t i = b.offset(n + s) + j0;
+        xs[s] = x + i;
+        gs[s] = dy + i;
+        if constexpr (masked) {
+          for (std::int64_t j = 0; j < length; ++j) masked_dy[s][j] = output_gradient<masked>(dy, y, i + j);
+          gs[s] = masked_dy[s];
+        }
+      }
+      double* sum_g = dy_at + j0;
+      double* sum_gx = dy_xc_at + j0;
+      const double* m = mean_at + j0;
+      if (count == samples) {
+        const T *g0 = gs[0], *g1 = gs[1], *g2 = gs[2], *g3 = gs[3], *x0 = xs[0], *x1 = xs[1], *x2 = xs[2], *x3 = xs[3];
+        for (std::int64_t j = 0; j < length; ++j) {
+          const double a0 = g0[j], a1 = g1[j], a2 = g2[j], a3 = g3[j];
+          sum_g[j] += (a0 + a1) + (a2 + a3);
+          sum_gx[j] += (a0 * (x0[j] - m[j]) + a1 * (x1[j] - m[j])) + (a2 * (x2[j] - m[j]) + a3 * (x3[j] - m[j]));
+        }
+      } else {
+        for (int s = 0; s < count; ++s)
+          for (std::int64_t j = 0; j < length; ++j) {
+            const double a = gs[s][j];
+            sum_g[j] += a;
+            sum_gx[j] += a * (xs[s][j] - m[j]);
+          }
+      }
+    }
+  }
   sum_positions(b, dy_at, sum_dy);
   sum_positions(b, dy_xc_at, sum_dy_xhat);
   for (std::int64_t c = 0; c < b.width(); ++c) sum_dy_xhat[c] *= inv_std[c];
