@@ -2,7 +2,7 @@
 //
 // C = alpha * op(A) * op(B) + beta * C, all matrices row-major with leading
 // dimensions lda/ldb/ldc (op = transpose when the flag is set). Floats on CPUs with AVX2 +
-// FMA (no AVX-512) run on tinynet's packed GEMM (backend/cpu/packed_gemm.hpp) at the shapes
+// FMA (AVX-512 too) run on tinynet's packed GEMM (backend/cpu/packed_gemm.hpp) at the shapes
 // where it is faster (packed::suits) when beta is 0 or 1; everything else on Eigen's product.
 // Threading: gemm() splits C into one block of rows or columns per OpenMP thread
 // (along the longer side) and runs a single-threaded Eigen product on each; Eigen's

@@ -1,12 +1,12 @@
-// tinynet/backend/cpu/packed_gemm.hpp: single-threaded float GEMM on tinynet's 6 x 16
-// register kernel (backend/cpu/register_kernel.hpp), for CPUs with AVX2 + FMA and no AVX-512.
+// tinynet/backend/cpu/packed_gemm.hpp: single-threaded float GEMM on tinynet's register
+// kernel (backend/cpu/register_kernel.hpp: 6 x 16 with AVX2 + FMA, 6 x 32 with AVX-512).
 //
 // The blocking of GotoBLAS / BLIS: op(B) is copied in blocks of depth_block x column_block
 // into panels of 16 columns ([k][16], the last one zero-filled), op(A) in blocks of
-// row_block x depth_block into slivers of 6 rows ([k][6], times alpha); each 16-column panel
-// (16 KiB at depth 256: L1) meets every 6-row sliver of the A block (L2) in the kernel. On a
-// 2-core AVX2 EPYC, one thread, NN 512x2304x128: Eigen's product 61 GFLOP/s, this one 90
-// (docs/performance.md, "GEMM").
+// row_block x depth_block into slivers of 6 rows ([k][6], times alpha); each call's one or two
+// 16-column panels (16 KiB each at depth 256: L1) meet every 6-row sliver of the A block (L2)
+// in the kernel. On a 2-core AVX2 EPYC, one thread, NN 512x2304x128: Eigen's product 61
+// GFLOP/s, this one 90 (docs/performance.md, "GEMM").
 #pragma once
 
 #include <algorithm>
@@ -23,8 +23,13 @@ namespace packed {
 // --benchmark_filter=gemm/`): not for a side under 32 (Dense layers' 10 outputs, first
 // layers' 12 or 27 patch rows: panels and slivers mostly padding), nor for a depth over 64x
 // the larger side (first layers' kernel gradients: thousands of depth blocks, each packed
-// and added to C, for a small output).
+// and added to C, for a small output). With AVX-512, where Eigen's 48 x 4 kernel runs at
+// about 90% of the FMA peak, only for 128 rows or more at a depth of 128 or less (ResNet50's
+// shallow products: 1.1-1.24x; deeper ones 0.8-0.95x).
 inline bool suits(std::int64_t M, std::int64_t N, std::int64_t K) {
+#ifdef __AVX512F__
+  if (K > 128 || M < 128) return false;
+#endif
   return std::min({M, N, K}) >= 32 && K <= 64 * std::max(M, N);
 }
 
@@ -224,17 +229,17 @@ inline void gemm(bool trans_a, bool trans_b, std::int64_t M, std::int64_t N, std
       for (std::int64_t i0 = 0; i0 < M; i0 += row_block) {
         const std::int64_t rows = std::min(row_block, M - i0);
         pack_rows(trans_a, A, lda, i0, rows, p0, depth, alpha, packed_a);
-        for (std::int64_t q = 0; q < columns; q += width) {
+        for (std::int64_t q = 0; q < columns; q += kernel::max_columns) {
           const float* panel = packed_b + q * depth;
-          const int live_columns = static_cast<int>(std::min<std::int64_t>(width, columns - q));
+          const int live_columns = static_cast<int>(std::min<std::int64_t>(kernel::max_columns, columns - q));
           for (std::int64_t s = 0; s < rows; s += sliver) {
             const int live_rows = static_cast<int>(std::min<std::int64_t>(sliver, rows - s));
             float* c = C + (i0 + s) * ldc + j0 + q;
             const float* a = packed_a + s * depth;
             if (accumulate)
-              kernel::panel_product<2, true>(live_rows, a, 1, sliver, panel, depth, c, ldc, live_columns);
+              kernel::panel_product<true>(live_rows, a, 1, sliver, panel, depth * width, depth, c, ldc, live_columns);
             else
-              kernel::panel_product<2, false>(live_rows, a, 1, sliver, panel, depth, c, ldc, live_columns);
+              kernel::panel_product<false>(live_rows, a, 1, sliver, panel, depth * width, depth, c, ldc, live_columns);
           }
         }
       }

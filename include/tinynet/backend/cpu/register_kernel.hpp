@@ -1,18 +1,21 @@
-// tinynet/backend/cpu/register_kernel.hpp: tinynet's 6 x 16 AVX2 + FMA register kernel (the
-// tile of BLIS's Haswell kernel), for floats on CPUs with AVX2 + FMA and no AVX-512 (where
-// TINYNET_REGISTER_KERNEL is defined).
+// tinynet/backend/cpu/register_kernel.hpp: tinynet's register kernel for floats on CPUs with
+// AVX2 + FMA (where TINYNET_REGISTER_KERNEL is defined): up to six rows of A against one or
+// two panels of B, 16 floats wide each.
 //
-// C[r][0, 16) (+)= sum over k of A(r, k) * panel[k][0, 16) for up to six rows r: per k one
-// 16-float row of the panel (two AVX registers, L1-resident) and six broadcasts of A, 12
-// FMAs into 12 accumulators. A(r, k) = A[r * row_step + k * k_step], so the same kernel reads
-// A's rows in place (row_step = lda, k_step = 1: the Winograd products) or a packed block of
-// six rows (row_step = 1, k_step = 6: backend/cpu/packed_gemm.hpp). With AVX-512 the callers
-// keep Eigen, whose kernel has 16 lanes there (a 16-lane variant of this one is not written).
+// C[r][0, columns) (+)= sum over k of A(r, k) * B(k, 0, columns) for up to six rows r, where
+// B's columns come in panels [k][16] panel_stride floats apart. Per k, six broadcasts of A and
+// 12 FMAs into 12 accumulators:
+//   - AVX2: a 6 x 16 tile (BLIS's Haswell kernel), one panel of two 8-float registers;
+//   - AVX-512: a 6 x 32 tile, two panels of one 16-float register each, read by masked loads
+//     (lanes past `columns` read as zero and are never written).
+// A(r, k) = A[r * row_step + k * k_step], so the same kernel reads A's rows in place
+// (row_step = lda, k_step = 1: the Winograd products) or a packed block of six rows
+// (row_step = 1, k_step = 6: backend/cpu/packed_gemm.hpp).
 #pragma once
 
 #include <cstdint>
 
-#if defined(__GNUC__) && defined(__AVX2__) && defined(__FMA__) && !defined(__AVX512F__)
+#if defined(__GNUC__) && defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 #define TINYNET_REGISTER_KERNEL 1
 #endif
@@ -21,21 +24,81 @@ namespace tinynet {
 namespace cpu {
 namespace kernel {
 
-constexpr int panel_width = 16;  // floats per panel row: two AVX registers
+constexpr int panel_width = 16;  // floats per panel row
 constexpr int max_rows = 6;      // rows of A per call
+#ifdef __AVX512F__
+constexpr int max_columns = 2 * panel_width;  // columns per call: two panels
+#else
+constexpr int max_columns = panel_width;  // columns per call: one panel
+#endif
 
 #ifdef TINYNET_REGISTER_KERNEL
-// requires: A(r, k) readable for r < rows, k < K; panel [K][16], 32-byte aligned, its first
-// 8 * vectors columns used; C rows ldc apart; 1 <= columns <= 8 * vectors.
-// ensures: C[r][0, columns) = (accumulate ? C[r][.] : 0) + sum over k of A(r, k) * panel[k][.]
-// for r < rows. The up to twelve sums are named variables (GCC keeps an array of them in
-// memory, 2x slower); rows past `rows` are compiled out.
+namespace detail {
+
+// ensures: row r of A, or row 0 for a row past `rows` (no pointer past the rows).
+template <int rows>
+const float* row_at(const float* A, std::int64_t row_step, int r) {
+  return r < rows ? A + r * row_step : A;
+}
+
+#ifdef __AVX512F__
+inline __mmask16 lanes(int count) { return count >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << count) - 1u); }
+
+// requires: panels 1 or 2; 16 * (panels - 1) < columns <= 16 * panels.
+// ensures: the 6 x 32 tile (see the file comment). The twelve sums are named variables (GCC
+// keeps an array of them in memory, 2x slower); rows past `rows` are compiled out.
+template <int rows, int panels, bool accumulate>
+void rows_product(const float* A, std::int64_t row_step, std::int64_t k_step, const float* panel,
+                  std::int64_t panel_stride, std::int64_t K, float* C, std::int64_t ldc, int columns) {
+  const float *a0 = A, *a1 = row_at<rows>(A, row_step, 1), *a2 = row_at<rows>(A, row_step, 2);
+  const float *a3 = row_at<rows>(A, row_step, 3), *a4 = row_at<rows>(A, row_step, 4), *a5 = row_at<rows>(A, row_step, 5);
+  const __mmask16 m0 = lanes(columns), m1 = panels == 2 ? lanes(columns - 16) : __mmask16(0);
+  const float* second = panels == 2 ? panel + panel_stride : panel;
+  __m512 s00 = _mm512_setzero_ps(), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00;
+  __m512 s30 = s00, s31 = s00, s40 = s00, s41 = s00, s50 = s00, s51 = s00;
+  for (std::int64_t k = 0; k < K; ++k) {
+    const __m512 b0 = _mm512_maskz_loadu_ps(m0, panel + k * panel_width);
+    const __m512 b1 = panels == 2 ? _mm512_maskz_loadu_ps(m1, second + k * panel_width) : b0;
+    const std::int64_t at = k * k_step;
+    const auto multiply_add = [&](const float* a_row, __m512& first, __m512& other) {
+      const __m512 value = _mm512_set1_ps(a_row[at]);
+      first = _mm512_fmadd_ps(value, b0, first);
+      if constexpr (panels == 2) other = _mm512_fmadd_ps(value, b1, other);
+    };
+    multiply_add(a0, s00, s01);
+    if constexpr (rows > 1) multiply_add(a1, s10, s11);
+    if constexpr (rows > 2) multiply_add(a2, s20, s21);
+    if constexpr (rows > 3) multiply_add(a3, s30, s31);
+    if constexpr (rows > 4) multiply_add(a4, s40, s41);
+    if constexpr (rows > 5) multiply_add(a5, s50, s51);
+  }
+  const __m512 sums[6][2] = {{s00, s01}, {s10, s11}, {s20, s21}, {s30, s31}, {s40, s41}, {s50, s51}};
+  const __mmask16 masks[2] = {m0, m1};
+  for (int r = 0; r < rows; ++r)
+    for (int p = 0; p < panels; ++p) {
+      float* out = C + r * ldc + p * panel_width;
+      const __m512 sum = accumulate ? _mm512_add_ps(_mm512_maskz_loadu_ps(masks[p], out), sums[r][p]) : sums[r][p];
+      _mm512_mask_storeu_ps(out, masks[p], sum);
+    }
+}
+
+template <int rows, bool accumulate>
+void product(const float* A, std::int64_t row_step, std::int64_t k_step, const float* panel,
+             std::int64_t panel_stride, std::int64_t K, float* C, std::int64_t ldc, int columns) {
+  if (columns > panel_width)
+    rows_product<rows, 2, accumulate>(A, row_step, k_step, panel, panel_stride, K, C, ldc, columns);
+  else
+    rows_product<rows, 1, accumulate>(A, row_step, k_step, panel, panel_stride, K, C, ldc, columns);
+}
+#else
+// requires: vectors 1 or 2; 1 <= columns <= 8 * vectors; each panel row's first 8 * vectors
+// floats readable.
+// ensures: the 6 x 16 tile (see the file comment), as the AVX-512 rows_product.
 template <int rows, int vectors, bool accumulate>
 void rows_product(const float* A, std::int64_t row_step, std::int64_t k_step, const float* panel, std::int64_t K,
                   float* C, std::int64_t ldc, int columns) {
-  static_assert(rows >= 1 && rows <= max_rows && (vectors == 1 || vectors == 2), "a 6 x 16 register tile");
-  const auto row = [&](int r) { return r < rows ? A + r * row_step : A; };  // no pointer past the rows
-  const float *a0 = A, *a1 = row(1), *a2 = row(2), *a3 = row(3), *a4 = row(4), *a5 = row(5);
+  const float *a0 = A, *a1 = row_at<rows>(A, row_step, 1), *a2 = row_at<rows>(A, row_step, 2);
+  const float *a3 = row_at<rows>(A, row_step, 3), *a4 = row_at<rows>(A, row_step, 4), *a5 = row_at<rows>(A, row_step, 5);
   __m256 s00 = _mm256_setzero_ps(), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00;
   __m256 s30 = s00, s31 = s00, s40 = s00, s41 = s00, s50 = s00, s51 = s00;
   for (std::int64_t k = 0; k < K; ++k) {
@@ -43,9 +106,9 @@ void rows_product(const float* A, std::int64_t row_step, std::int64_t k_step, co
     const __m256 b1 = vectors == 2 ? _mm256_load_ps(panel + k * panel_width + 8) : b0;
     const std::int64_t at = k * k_step;
     const auto multiply_add = [&](const float* a_row, __m256& first, __m256& second) {
-      const __m256 a = _mm256_broadcast_ss(a_row + at);
-      first = _mm256_fmadd_ps(a, b0, first);
-      if constexpr (vectors == 2) second = _mm256_fmadd_ps(a, b1, second);
+      const __m256 value = _mm256_broadcast_ss(a_row + at);
+      first = _mm256_fmadd_ps(value, b0, first);
+      if constexpr (vectors == 2) second = _mm256_fmadd_ps(value, b1, second);
     };
     multiply_add(a0, s00, s01);
     if constexpr (rows > 1) multiply_add(a1, s10, s11);
@@ -61,25 +124,46 @@ void rows_product(const float* A, std::int64_t row_step, std::int64_t k_step, co
       for (int v = 0; v < vectors; ++v)
         _mm256_storeu_ps(out + v * 8,
                          accumulate ? _mm256_add_ps(_mm256_loadu_ps(out + v * 8), sums[r][v]) : sums[r][v]);
-    } else {  // a last, partial panel
-      alignas(32) float part[16];
-      for (int v = 0; v < vectors; ++v) _mm256_store_ps(part + v * 8, sums[r][v]);
-      for (int j = 0; j < columns; ++j) out[j] = accumulate ? out[j] + part[j] : part[j];
+    } else {  // a last, partial panel: masked loads and stores of the live lanes
+      for (int v = 0; v < vectors; ++v) {
+        const __m256i live =
+            _mm256_cmpgt_epi32(_mm256_set1_epi32(columns - 8 * v), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        const __m256 sum =
+            accumulate ? _mm256_add_ps(_mm256_maskload_ps(out + v * 8, live), sums[r][v]) : sums[r][v];
+        _mm256_maskstore_ps(out + v * 8, live, sum);
+      }
     }
   }
 }
 
-// requires: 1 <= rows <= 6; the rest as rows_product. ensures: rows_product<rows, ...>.
-template <int vectors, bool accumulate = false>
+template <int rows, bool accumulate>
+void product(const float* A, std::int64_t row_step, std::int64_t k_step, const float* panel, std::int64_t,
+             std::int64_t K, float* C, std::int64_t ldc, int columns) {
+  if (columns > 8)
+    rows_product<rows, 2, accumulate>(A, row_step, k_step, panel, K, C, ldc, columns);
+  else
+    rows_product<rows, 1, accumulate>(A, row_step, k_step, panel, K, C, ldc, columns);
+}
+#endif
+
+}  // namespace detail
+
+// requires: 1 <= rows <= 6; 1 <= columns <= max_columns; A(r, k) readable for r < rows,
+// k < K; the panels holding columns [0, columns) ([K][16] each, 32-byte aligned, panel_stride
+// floats apart) readable for whole 8-float halves (AVX2; AVX-512 reads only the live lanes);
+// C rows ldc apart.
+// ensures: C[r][0, columns) = (accumulate ? C[r][.] : 0) + sum over k < K of A(r, k) *
+// B(k, .) for r < rows; nothing else of C is written.
+template <bool accumulate = false>
 void panel_product(int rows, const float* A, std::int64_t row_step, std::int64_t k_step, const float* panel,
-                   std::int64_t K, float* C, std::int64_t ldc, int columns = 8 * vectors) {
+                   std::int64_t panel_stride, std::int64_t K, float* C, std::int64_t ldc, int columns) {
   switch (rows) {
-    case 6: return rows_product<6, vectors, accumulate>(A, row_step, k_step, panel, K, C, ldc, columns);
-    case 5: return rows_product<5, vectors, accumulate>(A, row_step, k_step, panel, K, C, ldc, columns);
-    case 4: return rows_product<4, vectors, accumulate>(A, row_step, k_step, panel, K, C, ldc, columns);
-    case 3: return rows_product<3, vectors, accumulate>(A, row_step, k_step, panel, K, C, ldc, columns);
-    case 2: return rows_product<2, vectors, accumulate>(A, row_step, k_step, panel, K, C, ldc, columns);
-    default: return rows_product<1, vectors, accumulate>(A, row_step, k_step, panel, K, C, ldc, columns);
+    case 6: return detail::product<6, accumulate>(A, row_step, k_step, panel, panel_stride, K, C, ldc, columns);
+    case 5: return detail::product<5, accumulate>(A, row_step, k_step, panel, panel_stride, K, C, ldc, columns);
+    case 4: return detail::product<4, accumulate>(A, row_step, k_step, panel, panel_stride, K, C, ldc, columns);
+    case 3: return detail::product<3, accumulate>(A, row_step, k_step, panel, panel_stride, K, C, ldc, columns);
+    case 2: return detail::product<2, accumulate>(A, row_step, k_step, panel, panel_stride, K, C, ldc, columns);
+    default: return detail::product<1, accumulate>(A, row_step, k_step, panel, panel_stride, K, C, ldc, columns);
   }
 }
 #endif

@@ -260,7 +260,7 @@ void transform_input(const T* x, const ConvGeometry& g, const TilePlan& plan, st
                                               [](const auto& d, auto& v) { winograd_input_2d<F>(d, v); });
 }
 
-// How a block's V and M are laid out: V in the panel layout where the AVX2 products apply
+// How a block's V and M are laid out: V in the panel layout where the register kernel applies
 // (floats), otherwise in rows; M in rows (ld apart) for the output transform.
 template <class T>
 struct BlockBuffers {

@@ -7,8 +7,8 @@
 // For a block of tiles:
 //   1. V [C][alpha^2][tiles] from x, as in the forward pass; D [OC][alpha^2][tiles] = A dY A^T
 //      from each tile's m x m gradient (zeros past the output's edge), eight tiles at a time;
-//   2. alpha^2 GEMMs over the block's tiles: dU[xi] += D[xi] V[xi]^T ([OC, C]), by the 6 x 16
-//      AVX2 products of winograd_products.hpp for floats (V then in channel panels).
+//   2. alpha^2 GEMMs over the block's tiles: dU[xi] += D[xi] V[xi]^T ([OC, C]), by the
+//      register-kernel products of winograd_products.hpp for floats (V then in channel panels).
 // The blocks run one after another, each step shared by the OpenMP threads (the GEMMs by
 // xi, so that no thread needs its own copy of dU); at the end dg = G^T dU G per channel pair.
 // Multiplications per tile and channel pair: alpha^2 (16 or 36) against im2col's 9 m^2 (36
@@ -76,7 +76,7 @@ void backward_kernel(const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dkernel
   const std::int64_t block_groups =
       std::min(plan.groups, std::clamp(block_bytes_target / group_bytes, min_block_groups, max_block_groups));
   const std::int64_t blocks = (plan.groups + block_groups - 1) / block_groups, ld = block_groups * lanes;
-  // V in channel panels where the AVX2 products apply, in rows otherwise; D in rows.
+  // V in channel panels where the register kernel applies, in rows otherwise; D in rows.
   constexpr bool panels = BlockBuffers<T>::panels;
   const std::int64_t v_size = panels ? a2 * channel_panels(C) * panel_channels * ld : a2 * C * ld;
   const TileLayout v_layout = panels ? channel_panel_layout(C, ld) : rows_layout(a2, ld);

@@ -8,16 +8,14 @@
 // multiplication reads, and the products are written, not added, so neither copy nor
 // clearing happens:
 //   - rows layout (any T, Eigen's GEMM): V[c][xi][t], a channel's alpha^2 rows ld apart;
-//   - panel layout (floats with AVX2 + FMA, no AVX-512): V[xi][p][c][16], tiles in panels
-//     of 16 (two SIMD groups), each panel's channels one after the other, so the product of
-//     a 6 x C slice of U and a panel reads 16 contiguous floats per channel (L1-resident) and
-//     six rows of U by broadcasts: the 6 x 16 register tile of BLIS's Haswell kernel, 12 FMAs
-//     per channel from 12 accumulators;
+//   - panel layout (floats with AVX2 + FMA): V[xi][p][c][16], tiles in panels of 16 (two
+//     SIMD groups), each panel's channels one after the other, so the product of a 6 x C
+//     slice of U and one panel (two with AVX-512) reads 16 contiguous floats per channel and
+//     panel (L1-resident) and six rows of U by broadcasts: the register kernel's 6 x 16 or
+//     6 x 32 tile (backend/cpu/register_kernel.hpp), 12 FMAs per channel from 12 accumulators;
 //   - channel-panel layout (the kernel gradient's V, same condition): V[xi][q][t][16], the
-//     channels in panels of 16, each panel's tiles one after the other, so the same 6 x 16
-//     product runs over the tiles with six rows of D (rows layout) broadcast.
-// With AVX-512 the products stay with Eigen, whose kernel then uses 16 lanes against this
-// kernel's 8 (a 16-lane variant of this kernel is not written yet).
+//     channels in panels of 16, each panel's tiles one after the other, so the same product
+//     runs over the tiles with six rows of D (rows layout) broadcast.
 #pragma once
 
 #include <algorithm>
@@ -87,16 +85,14 @@ inline void multiply_panels(const float* U, const float* V, float* M, std::int64
   const TileLayout v_layout = panel_layout(C, ld);
   for (std::int64_t xi = xi_begin; xi < xi_end; ++xi) {
     const float* U_xi = U + xi * OC * C;
-    for (std::int64_t first = 0; first < cols; first += panel_tiles) {
+    for (std::int64_t first = 0; first < cols; first += kernel::max_columns) {
       const float* panel = V + v_layout.offset(0, xi, first / group_tiles);
       float* M_at = M + xi * ld_m + first;
-      const bool full = cols - first >= panel_tiles;
+      const int columns = static_cast<int>(std::min<std::int64_t>(kernel::max_columns, cols - first));
       for (std::int64_t oc = 0; oc < OC; oc += row_block) {
         const int rows = static_cast<int>(std::min<std::int64_t>(row_block, OC - oc));
-        if (full)
-          kernel::panel_product<2>(rows, U_xi + oc * C, C, 1, panel, C, M_at + oc * alpha2 * ld_m, alpha2 * ld_m);
-        else
-          kernel::panel_product<1>(rows, U_xi + oc * C, C, 1, panel, C, M_at + oc * alpha2 * ld_m, alpha2 * ld_m);
+        kernel::panel_product(rows, U_xi + oc * C, C, 1, panel, v_layout.panel_stride, C, M_at + oc * alpha2 * ld_m,
+                              alpha2 * ld_m, columns);
       }
     }
   }
@@ -113,19 +109,17 @@ inline void multiply_kernel_gradient(const float* D, const float* V, float* dU, 
   constexpr int row_block = kernel::max_rows;
   const TileLayout v_layout = channel_panel_layout(C, ld);
   for (std::int64_t xi = xi_begin; xi < xi_end; ++xi)
-    for (std::int64_t c = 0; c < C; c += panel_channels) {
+    for (std::int64_t c = 0; c < C; c += kernel::max_columns) {
       const float* panel = V + v_layout.offset(c, xi, 0);
-      const int columns = static_cast<int>(std::min<std::int64_t>(panel_channels, C - c));
+      const int columns = static_cast<int>(std::min<std::int64_t>(kernel::max_columns, C - c));
       for (std::int64_t oc = 0; oc < OC; oc += row_block) {
         const int rows = static_cast<int>(std::min<std::int64_t>(row_block, OC - oc));
         const float* A = D + oc * alpha2 * ld + xi * ld;
         float* out = dU + (xi * OC + oc) * C + c;
-        if (columns > 8)
-          accumulate ? kernel::panel_product<2, true>(rows, A, alpha2 * ld, 1, panel, cols, out, C, columns)
-                     : kernel::panel_product<2, false>(rows, A, alpha2 * ld, 1, panel, cols, out, C, columns);
+        if (accumulate)
+          kernel::panel_product<true>(rows, A, alpha2 * ld, 1, panel, v_layout.channel_stride, cols, out, C, columns);
         else
-          accumulate ? kernel::panel_product<1, true>(rows, A, alpha2 * ld, 1, panel, cols, out, C, columns)
-                     : kernel::panel_product<1, false>(rows, A, alpha2 * ld, 1, panel, cols, out, C, columns);
+          kernel::panel_product<false>(rows, A, alpha2 * ld, 1, panel, v_layout.channel_stride, cols, out, C, columns);
       }
     }
 }
