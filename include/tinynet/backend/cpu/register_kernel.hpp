@@ -35,45 +35,72 @@ constexpr int max_columns = panel_width;  // columns per call: one panel
 #ifdef TINYNET_REGISTER_KERNEL
 namespace detail {
 
+#ifdef __AVX512F__
+using Vector = __m512;  // 16 floats
+inline Vector zero() { return _mm512_setzero_ps(); }
+inline Vector broadcast(const float* value) { return _mm512_set1_ps(*value); }
+inline Vector multiply_add(Vector a, Vector b, Vector c) { return _mm512_fmadd_ps(a, b, c); }
+#else
+using Vector = __m256;  // 8 floats
+inline Vector zero() { return _mm256_setzero_ps(); }
+inline Vector broadcast(const float* value) { return _mm256_broadcast_ss(value); }
+inline Vector multiply_add(Vector a, Vector b, Vector c) { return _mm256_fmadd_ps(a, b, c); }
+#endif
+
 // ensures: row r of A, or row 0 for a row past `rows` (no pointer past the rows).
 template <int rows>
 const float* row_at(const float* A, std::int64_t row_step, int r) {
   return r < rows ? A + r * row_step : A;
 }
 
+// requires: load_b(k, v) the v-th vector (0, or 1 when `two`) of B's row k, for k < K.
+// ensures: sums[r][v] = sum over k of A(r, k) * load_b(k, v) for r < rows. The loop keeps
+// the twelve sums in named variables (GCC keeps an array of them in memory, 2x slower);
+// rows past `rows` are compiled out. Inlined into its caller, so that load_b's state (the
+// panels' starts, masks) stays in registers.
+template <int rows, bool two, class LoadB>
+[[gnu::always_inline]] inline void multiply_rows(const float* A, std::int64_t row_step, std::int64_t k_step, std::int64_t K, LoadB&& load_b,
+                   Vector (&sums)[6][2]) {
+  const float *a0 = A, *a1 = row_at<rows>(A, row_step, 1), *a2 = row_at<rows>(A, row_step, 2);
+  const float *a3 = row_at<rows>(A, row_step, 3), *a4 = row_at<rows>(A, row_step, 4);
+  const float* a5 = row_at<rows>(A, row_step, 5);
+  Vector s00 = zero(), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00;
+  Vector s30 = s00, s31 = s00, s40 = s00, s41 = s00, s50 = s00, s51 = s00;
+  for (std::int64_t k = 0; k < K; ++k) {
+    const Vector b0 = load_b(k, 0);
+    const Vector b1 = two ? load_b(k, 1) : b0;
+    const std::int64_t at = k * k_step;
+    const auto row = [&](const float* a_row, Vector& first, Vector& second) {
+      const Vector value = broadcast(a_row + at);
+      first = multiply_add(value, b0, first);
+      if constexpr (two) second = multiply_add(value, b1, second);
+    };
+    row(a0, s00, s01);
+    if constexpr (rows > 1) row(a1, s10, s11);
+    if constexpr (rows > 2) row(a2, s20, s21);
+    if constexpr (rows > 3) row(a3, s30, s31);
+    if constexpr (rows > 4) row(a4, s40, s41);
+    if constexpr (rows > 5) row(a5, s50, s51);
+  }
+  const Vector named[6][2] = {{s00, s01}, {s10, s11}, {s20, s21}, {s30, s31}, {s40, s41}, {s50, s51}};
+  for (int r = 0; r < 6; ++r)
+    for (int v = 0; v < 2; ++v) sums[r][v] = named[r][v];
+}
+
 #ifdef __AVX512F__
 inline __mmask16 lanes(int count) { return count >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << count) - 1u); }
 
 // requires: panels 1 or 2; 16 * (panels - 1) < columns <= 16 * panels.
-// ensures: the 6 x 32 tile (see the file comment). The twelve sums are named variables (GCC
-// keeps an array of them in memory, 2x slower); rows past `rows` are compiled out.
+// ensures: the 6 x 32 tile (see the file comment): one 16-float register per panel.
 template <int rows, int panels, bool accumulate>
 void rows_product(const float* A, std::int64_t row_step, std::int64_t k_step, const float* panel,
                   std::int64_t panel_stride, std::int64_t K, float* C, std::int64_t ldc, int columns) {
-  const float *a0 = A, *a1 = row_at<rows>(A, row_step, 1), *a2 = row_at<rows>(A, row_step, 2);
-  const float *a3 = row_at<rows>(A, row_step, 3), *a4 = row_at<rows>(A, row_step, 4), *a5 = row_at<rows>(A, row_step, 5);
-  const __mmask16 m0 = lanes(columns), m1 = panels == 2 ? lanes(columns - 16) : __mmask16(0);
-  const float* second = panels == 2 ? panel + panel_stride : panel;
-  __m512 s00 = _mm512_setzero_ps(), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00;
-  __m512 s30 = s00, s31 = s00, s40 = s00, s41 = s00, s50 = s00, s51 = s00;
-  for (std::int64_t k = 0; k < K; ++k) {
-    const __m512 b0 = _mm512_maskz_loadu_ps(m0, panel + k * panel_width);
-    const __m512 b1 = panels == 2 ? _mm512_maskz_loadu_ps(m1, second + k * panel_width) : b0;
-    const std::int64_t at = k * k_step;
-    const auto multiply_add = [&](const float* a_row, __m512& first, __m512& other) {
-      const __m512 value = _mm512_set1_ps(a_row[at]);
-      first = _mm512_fmadd_ps(value, b0, first);
-      if constexpr (panels == 2) other = _mm512_fmadd_ps(value, b1, other);
-    };
-    multiply_add(a0, s00, s01);
-    if constexpr (rows > 1) multiply_add(a1, s10, s11);
-    if constexpr (rows > 2) multiply_add(a2, s20, s21);
-    if constexpr (rows > 3) multiply_add(a3, s30, s31);
-    if constexpr (rows > 4) multiply_add(a4, s40, s41);
-    if constexpr (rows > 5) multiply_add(a5, s50, s51);
-  }
-  const __m512 sums[6][2] = {{s00, s01}, {s10, s11}, {s20, s21}, {s30, s31}, {s40, s41}, {s50, s51}};
-  const __mmask16 masks[2] = {m0, m1};
+  const __mmask16 masks[2] = {lanes(columns), panels == 2 ? lanes(columns - 16) : __mmask16(0)};
+  const float* starts[2] = {panel, panels == 2 ? panel + panel_stride : panel};
+  Vector sums[6][2];
+  multiply_rows<rows, panels == 2>(
+      A, row_step, k_step, K,
+      [&](std::int64_t k, int p) { return _mm512_maskz_loadu_ps(masks[p], starts[p] + k * panel_width); }, sums);
   for (int r = 0; r < rows; ++r)
     for (int p = 0; p < panels; ++p) {
       float* out = C + r * ldc + p * panel_width;
@@ -82,42 +109,17 @@ void rows_product(const float* A, std::int64_t row_step, std::int64_t k_step, co
     }
 }
 
-template <int rows, bool accumulate>
-void product(const float* A, std::int64_t row_step, std::int64_t k_step, const float* panel,
-             std::int64_t panel_stride, std::int64_t K, float* C, std::int64_t ldc, int columns) {
-  if (columns > panel_width)
-    rows_product<rows, 2, accumulate>(A, row_step, k_step, panel, panel_stride, K, C, ldc, columns);
-  else
-    rows_product<rows, 1, accumulate>(A, row_step, k_step, panel, panel_stride, K, C, ldc, columns);
-}
 #else
-// requires: vectors 1 or 2; 1 <= columns <= 8 * vectors; each panel row's first 8 * vectors
-// floats readable.
-// ensures: the 6 x 16 tile (see the file comment), as the AVX-512 rows_product.
+// requires: vectors 1 or 2; 8 * (vectors - 1) < columns <= 8 * vectors; each panel row's
+// first 8 * vectors floats readable (panel_stride unused: one panel).
+// ensures: the 6 x 16 tile (see the file comment): a panel's two halves in two registers.
 template <int rows, int vectors, bool accumulate>
-void rows_product(const float* A, std::int64_t row_step, std::int64_t k_step, const float* panel, std::int64_t K,
-                  float* C, std::int64_t ldc, int columns) {
-  const float *a0 = A, *a1 = row_at<rows>(A, row_step, 1), *a2 = row_at<rows>(A, row_step, 2);
-  const float *a3 = row_at<rows>(A, row_step, 3), *a4 = row_at<rows>(A, row_step, 4), *a5 = row_at<rows>(A, row_step, 5);
-  __m256 s00 = _mm256_setzero_ps(), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00;
-  __m256 s30 = s00, s31 = s00, s40 = s00, s41 = s00, s50 = s00, s51 = s00;
-  for (std::int64_t k = 0; k < K; ++k) {
-    const __m256 b0 = _mm256_load_ps(panel + k * panel_width);
-    const __m256 b1 = vectors == 2 ? _mm256_load_ps(panel + k * panel_width + 8) : b0;
-    const std::int64_t at = k * k_step;
-    const auto multiply_add = [&](const float* a_row, __m256& first, __m256& second) {
-      const __m256 value = _mm256_broadcast_ss(a_row + at);
-      first = _mm256_fmadd_ps(value, b0, first);
-      if constexpr (vectors == 2) second = _mm256_fmadd_ps(value, b1, second);
-    };
-    multiply_add(a0, s00, s01);
-    if constexpr (rows > 1) multiply_add(a1, s10, s11);
-    if constexpr (rows > 2) multiply_add(a2, s20, s21);
-    if constexpr (rows > 3) multiply_add(a3, s30, s31);
-    if constexpr (rows > 4) multiply_add(a4, s40, s41);
-    if constexpr (rows > 5) multiply_add(a5, s50, s51);
-  }
-  const __m256 sums[6][2] = {{s00, s01}, {s10, s11}, {s20, s21}, {s30, s31}, {s40, s41}, {s50, s51}};
+void rows_product(const float* A, std::int64_t row_step, std::int64_t k_step, const float* panel, std::int64_t,
+                  std::int64_t K, float* C, std::int64_t ldc, int columns) {
+  Vector sums[6][2];
+  multiply_rows<rows, vectors == 2>(
+      A, row_step, k_step, K, [&](std::int64_t k, int v) { return _mm256_load_ps(panel + k * panel_width + 8 * v); },
+      sums);
   for (int r = 0; r < rows; ++r) {
     float* out = C + r * ldc;
     if (columns == 8 * vectors) {
@@ -136,15 +138,17 @@ void rows_product(const float* A, std::int64_t row_step, std::int64_t k_step, co
   }
 }
 
-template <int rows, bool accumulate>
-void product(const float* A, std::int64_t row_step, std::int64_t k_step, const float* panel, std::int64_t,
-             std::int64_t K, float* C, std::int64_t ldc, int columns) {
-  if (columns > 8)
-    rows_product<rows, 2, accumulate>(A, row_step, k_step, panel, K, C, ldc, columns);
-  else
-    rows_product<rows, 1, accumulate>(A, row_step, k_step, panel, K, C, ldc, columns);
-}
 #endif
+
+// ensures: rows_product with both halves of the tile where the columns reach the second.
+template <int rows, bool accumulate>
+void product(const float* A, std::int64_t row_step, std::int64_t k_step, const float* panel,
+             std::int64_t panel_stride, std::int64_t K, float* C, std::int64_t ldc, int columns) {
+  if (columns > max_columns / 2)
+    rows_product<rows, 2, accumulate>(A, row_step, k_step, panel, panel_stride, K, C, ldc, columns);
+  else
+    rows_product<rows, 1, accumulate>(A, row_step, k_step, panel, panel_stride, K, C, ldc, columns);
+}
 
 }  // namespace detail
 
