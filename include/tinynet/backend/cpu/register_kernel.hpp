@@ -59,8 +59,8 @@ const float* row_at(const float* A, std::int64_t row_step, int r) {
 // rows past `rows` are compiled out. Inlined into its caller, so that load_b's state (the
 // panels' starts, masks) stays in registers.
 template <int rows, bool two, class LoadB>
-[[gnu::always_inline]] inline void multiply_rows(const float* A, std::int64_t row_step, std::int64_t k_step, std::int64_t K, LoadB&& load_b,
-                   Vector (&sums)[6][2]) {
+[[gnu::always_inline]] inline void multiply_rows(const float* A, std::int64_t row_step, std::int64_t k_step,
+                                                 std::int64_t K, LoadB&& load_b, Vector (&sums)[6][2]) {
   const float *a0 = A, *a1 = row_at<rows>(A, row_step, 1), *a2 = row_at<rows>(A, row_step, 2);
   const float *a3 = row_at<rows>(A, row_step, 3), *a4 = row_at<rows>(A, row_step, 4);
   const float* a5 = row_at<rows>(A, row_step, 5);
