@@ -23,9 +23,10 @@ namespace packed {
 // --benchmark_filter=gemm/`): not for a side under 32 (Dense layers' 10 outputs, first
 // layers' 12 or 27 patch rows: panels and slivers mostly padding), nor for a depth over 64x
 // the larger side (first layers' kernel gradients: thousands of depth blocks, each packed
-// and added to C, for a small output). With AVX-512, where Eigen's 48 x 4 kernel runs at
-// about 90% of the FMA peak, only for 128 rows or more at a depth of 128 or less (ResNet50's
-// shallow products: 1.1-1.24x; deeper ones 0.8-0.95x).
+// and added to C, for a small output). With AVX-512, where Eigen's 48 x 4 kernel is strong
+// (NN 2048x256x512, one thread: 145-149 GFLOP/s against this one's 133-136), only for 128
+// rows or more at a depth of 128 or less (ResNet50's shallow products: median 1.22x; the
+// deeper ones 0.92x).
 inline bool suits(std::int64_t M, std::int64_t N, std::int64_t K) {
 #ifdef __AVX512F__
   if (K > 128 || M < 128) return false;
