@@ -122,7 +122,12 @@ void transform_kernel(const T* kernel, std::int64_t OC, std::int64_t C, bool tra
     winograd_kernel_2d<F>(g, u);
     T* out = U + row * columns + first;
     for (int i = 0; i < a; ++i)
-      for (int j = 0; j < a; ++j) std::memcpy(out + (i * a + j) * matrix, &u[i][j].v, sizeof(T) * count);
+      for (int j = 0; j < a; ++j) {
+        if (count == lanes)  // a fixed size: an inlined store, not a call
+          std::memcpy(out + (i * a + j) * matrix, &u[i][j].v, sizeof(u[i][j].v));
+        else
+          std::memcpy(out + (i * a + j) * matrix, &u[i][j].v, sizeof(T) * count);
+      }
   }
 }
 
