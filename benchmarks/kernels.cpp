@@ -9,7 +9,7 @@
 // denormal, with and without flushing: adam_tiny_grads). Each benchmark name is <op>/<model>/<shape>, a
 // convolution's shape being C<in>_<H>x<W>_OC<out>_k<KH>x<KW>_s<SH>x<SW>_p<top>.<left>.<bottom>.<right>
 // (compare_pytorch.py --conv-shapes reads these names), followed for shapes with more than one
-// path by the path (/im2col, /winograd2, /winograd4, /plane: backend/cpu/conv_algorithm.hpp); its label names the first layer with
+// path by the path (/im2col, /winograd2, /winograd3, /winograd4, /plane: backend/cpu/conv_algorithm.hpp); its label names the first layer with
 // that shape and how many layers share it. Counters: GFLOP/s (2*M*N*K per GEMM; a convolution counts the
 // direct convolution's 2*OC*C*KH*KW*N*OH*OW, whichever path runs) or GB/s (the bytes an op must read and write at least, divided by the time).
 //

@@ -63,7 +63,8 @@ ConvScratch<T>& conv_scratch() {
 // ensures: the paths that can compute a convolution of geometry g, im2col first.
 inline std::vector<ConvAlgorithm> conv_candidates(const ConvGeometry& g) {
   std::vector<ConvAlgorithm> paths{ConvAlgorithm::im2col};
-  if (winograd_applies(g)) paths.insert(paths.end(), {ConvAlgorithm::winograd_2x2, ConvAlgorithm::winograd_4x4});
+  if (winograd_applies(g))
+    paths.insert(paths.end(), {ConvAlgorithm::winograd_2x2, ConvAlgorithm::winograd_3x3, ConvAlgorithm::winograd_4x4});
   if (whole_plane_applies(g)) paths.push_back(ConvAlgorithm::whole_plane);
   return paths;
 }

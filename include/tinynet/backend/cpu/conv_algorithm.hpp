@@ -2,14 +2,14 @@
 // measured choice among the paths.
 //
 // ConvAlgorithm::automatic (the default): the first time a convolution that more than one
-// path can compute (im2col + GEMM always; Winograd F(2x2,3x3) and F(4x4,3x3) for 3x3 stride-1
+// path can compute (im2col + GEMM always; Winograd F(2x2,3x3), F(3x3,3x3) and F(4x4,3x3) for 3x3 stride-1
 // kernels; the whole-plane GEMM where the input plane has fewer pixels than the kernel taps)
 // runs with a given shape and direction, each path is run once to warm up, then timed in
 // three rounds that take the paths in turn, each path keeping its fastest time (on the first
 // samples of a large batch: backend/cpu/conv2d.hpp's measured_samples()), and the fastest is
 // kept for that shape (batch, geometry, scalar type, threads, direction) for the rest of the
 // process, like cuDNN's algorithm search. set_conv_algorithm(), or
-// TINYNET_CONV_ALGORITHM=auto|im2col|winograd2|winograd4|plane read at the first convolution,
+// TINYNET_CONV_ALGORITHM=auto|im2col|winograd2|winograd3|winograd4|plane read at the first convolution,
 // forces one path wherever it applies (im2col elsewhere). Measured choices may differ
 // between runs on a busy machine, and with them the last bits of a result: force a path for
 // bit-identical reruns.
@@ -30,12 +30,13 @@
 namespace tinynet {
 namespace cpu {
 
-enum class ConvAlgorithm { automatic, im2col, winograd_2x2, winograd_4x4, whole_plane };
+enum class ConvAlgorithm { automatic, im2col, winograd_2x2, winograd_3x3, winograd_4x4, whole_plane };
 
 inline const char* conv_algorithm_name(ConvAlgorithm a) {
   switch (a) {
     case ConvAlgorithm::im2col: return "im2col";
     case ConvAlgorithm::winograd_2x2: return "winograd2";
+    case ConvAlgorithm::winograd_3x3: return "winograd3";
     case ConvAlgorithm::winograd_4x4: return "winograd4";
     case ConvAlgorithm::whole_plane: return "plane";
     default: return "auto";
@@ -46,14 +47,19 @@ inline const char* conv_algorithm_name(ConvAlgorithm a) {
 // `name` and the accepted names otherwise.
 inline ConvAlgorithm parse_conv_algorithm(const std::string& name) {
   for (ConvAlgorithm a : {ConvAlgorithm::automatic, ConvAlgorithm::im2col, ConvAlgorithm::winograd_2x2,
-                          ConvAlgorithm::winograd_4x4, ConvAlgorithm::whole_plane})
+                          ConvAlgorithm::winograd_3x3, ConvAlgorithm::winograd_4x4, ConvAlgorithm::whole_plane})
     if (name == conv_algorithm_name(a)) return a;
-  fail("convolution algorithm '", name, "' is not one of auto, im2col, winograd2, winograd4, plane");
+  fail("convolution algorithm '", name, "' is not one of auto, im2col, winograd2, winograd3, winograd4, plane");
 }
 
 // ensures: the output tile size m of a Winograd algorithm F(m x m, 3x3); 0 for the others.
 inline int winograd_output_tile(ConvAlgorithm a) {
-  return a == ConvAlgorithm::winograd_2x2 ? 2 : a == ConvAlgorithm::winograd_4x4 ? 4 : 0;
+  switch (a) {
+    case ConvAlgorithm::winograd_2x2: return 2;
+    case ConvAlgorithm::winograd_3x3: return 3;
+    case ConvAlgorithm::winograd_4x4: return 4;
+    default: return 0;
+  }
 }
 
 namespace detail {

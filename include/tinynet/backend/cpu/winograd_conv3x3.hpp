@@ -1,5 +1,5 @@
 // tinynet/backend/cpu/winograd_conv3x3.hpp: 3x3 stride-1 convolutions by Winograd's
-// F(2x2,3x3) or F(4x4,3x3), forward and backward-data, on the CPU.
+// F(2x2,3x3), F(3x3,3x3) or F(4x4,3x3), forward and backward-data, on the CPU.
 //
 // Layouts as backend/cpu/conv2d_im2col.hpp: x [N,C,H,W], kernel [OC,C,3,3], y [N,OC,OH,OW];
 // any padding (a tile reads zeros outside the input). The output is cut into m x m tiles
@@ -427,20 +427,22 @@ void backward_data(const Tensor<T>& dy, const Tensor<T>& kernel, Tensor<T>& dx, 
 
 }  // namespace winograd
 
-// requires: run callable with WinogradF2<T> and WinogradF4<T>.
-// ensures: run(WinogradF2<T>{}) for output_tile 2, run(WinogradF4<T>{}) for 4; an Error naming
-// `operation` when g is not 3x3 stride 1 or the tile is neither.
+// requires: run callable with WinogradF2<T>, WinogradF3<T> and WinogradF4<T>.
+// ensures: run(WinogradF<m><T>{}) for output_tile m (2, 3 or 4); an Error naming `operation`
+// when g is not 3x3 stride 1 or the tile is none of those.
 template <class T, class Run>
 void with_winograd_tile(const char* operation, const ConvGeometry& g, int output_tile, Run&& run) {
   check(winograd_applies(g), operation, ": needs a 3x3 kernel with stride 1");
-  check(output_tile == 2 || output_tile == 4, operation, ": output tile ", output_tile, " is not 2 or 4");
+  check(output_tile >= 2 && output_tile <= 4, operation, ": output tile ", output_tile, " is not 2, 3 or 4");
   if (output_tile == 2)
     run(WinogradF2<T>{});
+  else if (output_tile == 3)
+    run(WinogradF3<T>{});
   else
     run(WinogradF4<T>{});
 }
 
-// requires: output_tile 2 (F(2x2,3x3)) or 4 (F(4x4,3x3)); x [N,C,H,W], kernel [OC,C,3,3],
+// requires: output_tile m in 2, 3, 4 (F(m x m,3x3)); x [N,C,H,W], kernel [OC,C,3,3],
 // y sized [N,OC,OH,OW]; g 3x3 stride 1.
 // ensures: y = transform(conv(x, kernel)).
 template <class T>

@@ -1,5 +1,5 @@
 // tinynet/backend/cpu/winograd_kernel_gradient.hpp: the kernel gradient of a 3x3 stride-1
-// convolution by Winograd's F(2x2,3x3) or F(4x4,3x3), on the CPU.
+// convolution by Winograd's F(2x2,3x3), F(3x3,3x3) or F(4x4,3x3), on the CPU.
 //
 // Layouts and tiles as backend/cpu/winograd_conv3x3.hpp. The forward pass of one tile is
 // Y = A^T [U . V] A with U = G g G^T, V = B^T d B, so the loss gradient of the kernel g is
@@ -111,7 +111,7 @@ void backward_kernel(const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dkernel
 
 }  // namespace winograd
 
-// requires: output_tile 2 (F(2x2,3x3)) or 4 (F(4x4,3x3)); x the input of the forward pass
+// requires: output_tile m in 2, 3, 4 (F(m x m,3x3)); x the input of the forward pass
 // [N,C,H,W], dy [N,OC,OH,OW], dkernel sized [OC,C,3,3]; g 3x3 stride 1.
 // ensures: dkernel = the gradient of conv(x, kernel) with respect to the kernel, given dy
 // (overwritten).

@@ -1,11 +1,13 @@
 // tinynet/backend/cpu/winograd_transforms.hpp: the tile transforms of Winograd's minimal
-// filtering algorithms F(2x2,3x3) and F(4x4,3x3) (Lavin & Gray, arXiv 1509.09308).
+// filtering algorithms F(2x2,3x3), F(3x3,3x3) and F(4x4,3x3) (Lavin & Gray, arXiv
+// 1509.09308).
 //
 // A 3x3 correlation of an alpha x alpha input tile d (alpha = m + 2) gives an m x m output
 // tile Y = A^T [(G g G^T) . (B^T d B)] A, with "." the element-wise product. F(2x2,3x3)
 // uses the interpolation points 0, 1, -1 (alpha 4: 16 multiplications for 4 outputs instead
-// of 36); F(4x4,3x3) the points 0, 1, -1, 2, -2 (alpha 6: 36 for 16 instead of 144), with a
-// larger float rounding error (docs/performance.md states both measured bounds).
+// of 36); F(3x3,3x3) the points 0, 1, -1, 2 (alpha 5: 25 for 9 instead of 81); F(4x4,3x3)
+// the points 0, 1, -1, 2, -2 (alpha 6: 36 for 16 instead of 144). The float rounding error
+// grows with the tile (docs/performance.md states the measured bounds).
 //
 // Each transform is written out term by term (a generic matrix product would multiply by
 // the zeros and ones too: the compiler may not drop x * 0 for floats). The 2-D transforms
@@ -101,6 +103,57 @@ struct WinogradF2 {
     out[0] = u[0] + half_sum;
     out[1] = T(0.5) * (u[1] - u[2]);
     out[2] = half_sum + u[3];
+  }
+};
+
+// F(3x3,3x3): B^T = [2 -1 -2 1 0; 0 -2 -1 1 0; 0 2 -3 1 0; 0 -1 0 1 0; 0 2 -1 -2 1],
+// G = [1/2 0 0; -1/2 -1/2 -1/2; -1/6 1/6 -1/6; 1/6 1/3 2/3; 0 0 1], A^T = [1 1 1 1 0;
+// 0 1 -1 2 0; 0 1 1 4 1] (points 0, 1, -1, 2: alpha 5, 25 multiplications for 9 outputs
+// instead of 81). A 3x3 or 6x6 plane is covered by whole tiles, where F(4x4,3x3) would
+// compute 16 outputs per 9 kept.
+template <class T>
+struct WinogradF3 {
+  static constexpr int m = 3, alpha = 5;
+
+  template <class E>
+  static void input_1d(const E (&d)[alpha], E (&out)[alpha]) {
+    const E d3_minus_d1 = d[3] - d[1];
+    out[0] = T(2) * (d[0] - d[2]) + d3_minus_d1;
+    out[1] = d3_minus_d1 - d[1] - d[2];
+    out[2] = d[3] + T(2) * d[1] - T(3) * d[2];
+    out[3] = d3_minus_d1;
+    out[4] = T(2) * (d[1] - d[3]) + d[4] - d[2];
+  }
+  template <class E>
+  static void kernel_1d(const E (&g)[3], E (&out)[alpha]) {
+    const E outer = g[0] + g[2];
+    out[0] = T(0.5) * g[0];
+    out[1] = T(-0.5) * (outer + g[1]);
+    out[2] = T(-1.0 / 6) * (outer - g[1]);
+    out[3] = T(1.0 / 6) * g[0] + T(1.0 / 3) * g[1] + T(2.0 / 3) * g[2];
+    out[4] = g[2];
+  }
+  template <class E>
+  static void output_1d(const E (&v)[alpha], E (&out)[m]) {
+    const E sum12 = v[1] + v[2];
+    out[0] = v[0] + sum12 + v[3];
+    out[1] = v[1] - v[2] + T(2) * v[3];
+    out[2] = sum12 + T(4) * v[3] + v[4];
+  }
+  template <class E>
+  static void output_gradient_1d(const E (&y)[m], E (&out)[alpha]) {  // A y
+    const E even = y[0] + y[2];
+    out[0] = y[0];
+    out[1] = even + y[1];
+    out[2] = even - y[1];
+    out[3] = y[0] + T(2) * y[1] + T(4) * y[2];
+    out[4] = y[2];
+  }
+  template <class E>
+  static void kernel_gradient_1d(const E (&u)[alpha], E (&out)[3]) {  // G^T u
+    out[0] = T(0.5) * (u[0] - u[1]) + T(1.0 / 6) * (u[3] - u[2]);
+    out[1] = T(-0.5) * u[1] + T(1.0 / 6) * u[2] + T(1.0 / 3) * u[3];
+    out[2] = T(-0.5) * u[1] - T(1.0 / 6) * u[2] + T(2.0 / 3) * u[3] + u[4];
   }
 };
 

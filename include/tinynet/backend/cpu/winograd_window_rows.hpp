@@ -45,7 +45,7 @@ TileOrigin tile_origin(const Plan& plan, std::int64_t tile, int m) {
 // The reads of one group of eight tiles' n x n windows, a row of each tile at a time.
 template <int n, int m>
 struct WindowRows {
-  static_assert((m == 2 && (n == 2 || n == 4)) || (m == 4 && (n == 4 || n == 6)), "unsupported window");
+  static_assert(m >= 2 && m <= 4 && (n == m || n == m + 2), "unsupported window");
   static constexpr int span = (n + 3) / 4 * 4;  // floats read per window row of a tile
   std::int64_t offset[n][8];                    // window row i of tile l starts at channel start + offset[i][l]
   alignas(32) std::int32_t mask[n][n][8];       // -1 where pixel (i, j) of tile l lies inside the plane
@@ -126,7 +126,7 @@ inline void load_windows(const float* channel, const WindowRows<n, m>& rows, Lan
 // The output rows of one group of eight m x m tiles.
 template <int m>
 struct TileRows {
-  static_assert(m == 2 || m == 4, "unsupported tile");
+  static_assert(m >= 2 && m <= 4, "unsupported tile");
   std::int64_t offset[m][8];  // row i of tile l starts at channel start + offset[i][l]; -1 below the edge
   int columns[8];             // floats of each row of tile l inside the output (m when whole)
 };
