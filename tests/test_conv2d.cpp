@@ -190,18 +190,22 @@ TEST_CASE("CPU convolution kernels match the direct definition across slab layou
 TEST_CASE("Pointwise convolutions in float, x read in place by the packed GEMM, equal the double result",
           "[conv2d][backend]") {
   // 40 -> 38 channels: partial 6-row slivers; planes of 144, 49, 36, 9 and 4 pixels: 16-column
-  // panels straddling samples; 9 samples of 2x2: the whole-batch kernel gradient.
+  // panels straddling samples; 9 samples of 2x2: the whole-batch kernel gradient. 40 -> 130
+  // channels on planes of 144 and 81 pixels: the forward pass's per-sample products written
+  // straight into y (writes_output_in_place; with AVX-512 it needs 128 output channels).
   struct Case {
-    std::int64_t batch, side;
+    std::int64_t batch, side, out_channels;
   };
-  const Case cases[] = {{3, 12}, {5, 7}, {4, 6}, {7, 3}, {9, 2}};
+  const Case cases[] = {{3, 12, 38}, {5, 7, 38}, {4, 6, 38}, {7, 3, 38}, {9, 2, 38}, {3, 12, 130}, {2, 9, 130}};
   const int threads_before = num_threads();
   for (const Case& k : cases) {
-    const ConvGeometry g = make_conv_geometry("test", 40, k.side, k.side, 38, 1, 1, 1, 1, Padding::valid);
+    const std::int64_t oc = k.out_channels;
+    const ConvGeometry g = make_conv_geometry("test", 40, k.side, k.side, oc, 1, 1, 1, 1, Padding::valid);
+    if (oc == 130) CHECK(cpu::writes_output_in_place<float>(g) == cpu::packs_groups<float>());
     const Tensor<double> x = random_tensor(Shape{k.batch, 40, k.side, k.side}, 91);
-    const Tensor<double> kernel = random_tensor(Shape{38, 40, 1, 1}, 92);
-    const Tensor<double> bias = random_tensor(Shape{38}, 93);
-    const Tensor<double> dy = random_tensor(Shape{k.batch, 38, k.side, k.side}, 94);
+    const Tensor<double> kernel = random_tensor(Shape{oc, 40, 1, 1}, 92);
+    const Tensor<double> bias = random_tensor(Shape{oc}, 93);
+    const Tensor<double> dy = random_tensor(Shape{k.batch, oc, k.side, k.side}, 94);
     const auto as_float = [](const Tensor<double>& t) {
       Tensor<float> f(t.shape());
       for (std::int64_t i = 0; i < t.numel(); ++i) f[i] = static_cast<float>(t[i]);
@@ -211,7 +215,7 @@ TEST_CASE("Pointwise convolutions in float, x read in place by the packed GEMM, 
         tinynet_test::run_conv(cpu::ConvAlgorithm::im2col, g, x, kernel, bias, dy);
     for (int threads : {1, 2}) {
       set_num_threads(threads);
-      INFO(k.batch << " samples of " << k.side << "x" << k.side << ", " << threads << " threads");
+      INFO(k.batch << " samples of " << k.side << "x" << k.side << " -> " << oc << ", " << threads << " threads");
       const tinynet_test::ConvResults<float> got = tinynet_test::run_conv(
           cpu::ConvAlgorithm::im2col, g, as_float(x), as_float(kernel), as_float(bias), as_float(dy));
       CHECK(tinynet_test::relative_difference(expected.y, got.y) < 1e-6);

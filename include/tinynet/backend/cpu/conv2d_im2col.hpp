@@ -227,6 +227,16 @@ bool reads_input_in_place(const ConvGeometry& g) {
   return is_pointwise(g) && (packed || g.out_pixels() >= min_pixels_for_pointwise_gemms);
 }
 
+// Where the packed GEMM computes a pointwise convolution's planes one sample at a time (many
+// pixels: ResNet50's 12x12 stage and larger; the shapes packed::suits, whose A is read
+// unpacked), each product writes its sample's output in place: no [OC, samples*P] result to
+// copy into y afterwards.
+template <class T>
+bool writes_output_in_place(const ConvGeometry& g) {
+  return is_pointwise(g) && g.out_pixels() >= min_pixels_for_pointwise_gemms && packs_groups<T>() &&
+         packed::suits(g.out_channels, g.out_pixels(), g.channels);
+}
+
 // ensures: the calling thread's index in the current OpenMP team (0 outside one).
 inline int thread_index() {
 #ifdef _OPENMP
@@ -245,6 +255,17 @@ void im2col_conv2d_forward(const Tensor<T>& x, const Tensor<T>& kernel, Tensor<T
   const bool in_place = reads_input_in_place<T>(g);
   const std::int32_t* sources = patch_sources(g, ws.patch_sources);  // once per call, for every slab
   const std::int64_t patch_rows = in_place ? 0 : rows;
+  if (writes_output_in_place<T>(g)) {  // one packed product per sample, straight into y
+    const std::int64_t in_plane = g.channels * P, out_plane = OC * P;
+#pragma omp parallel for schedule(static)
+    for (std::int64_t n = 0; n < N; ++n) {
+      T* y_n = y.data() + n * out_plane;
+      gemm_serial<T>(false, false, OC, P, rows, T(1), kernel.data(), rows, x.data() + n * in_plane, P, T(0), y_n, P);
+      if (!transform.is_identity())
+        for (std::int64_t oc = 0; oc < OC; ++oc) transform.apply(oc, y_n + oc * P, y_n + oc * P, P);
+    }
+    return;
+  }
   const SlabPlan plan(N, (patch_rows + OC) * P, OC * rows, sizeof(T));
   const std::int64_t per_thread = (patch_rows + OC) * plan.size * P;
   ws.slabs.resize(Shape{plan.threads, per_thread});

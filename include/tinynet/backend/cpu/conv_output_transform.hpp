@@ -16,6 +16,7 @@ struct ConvOutputTransform {
   const T* shift = nullptr;
   bool relu = false;
 
+  bool is_identity() const { return !scale && !shift && !relu; }
   T scale_of(std::int64_t oc) const { return scale ? scale[oc] : T(1); }
   T shift_of(std::int64_t oc) const { return shift ? shift[oc] : T(0); }
   // ensures: dst[p] = transform(src[p]) for p < count, for output channel oc.
