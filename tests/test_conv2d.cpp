@@ -144,7 +144,8 @@ TEST_CASE("CPU convolution kernels match the direct definition across slab layou
                         {"9 samples of 8x32x32, several slabs per thread", 9, 8, 32, 32, 5, 3, 1, Padding::valid},
                         {"deep: 16 channels at 2x2", 3, 16, 2, 2, 32, 3, 1, Padding::same},
                         {"stride 2, 1x1", 5, 6, 9, 7, 3, 1, 2, Padding::valid},
-                        {"1x1 stride 1 on 8x8: per-sample GEMMs on x itself", 5, 6, 8, 8, 4, 1, 1, Padding::valid},
+                        {"1x1 stride 1 on 8x8: per-sample GEMMs on x, dy and dx themselves", 5, 6, 8, 8, 4, 1, 1, Padding::valid},
+                        {"1x1 on 8x8, 2 samples: a thread with none", 2, 6, 8, 8, 4, 1, 1, Padding::valid},
                         {"1x1 stride 1 on 7x7: too few pixels, copied patches", 5, 6, 7, 7, 4, 1, 1, Padding::valid},
                         {"1x1 on 2x2: planes of 4", 5, 6, 2, 2, 4, 1, 1, Padding::valid},
                         {"1x1 on 3x3: planes of 9", 5, 6, 3, 3, 4, 1, 1, Padding::valid},
@@ -182,6 +183,9 @@ TEST_CASE("CPU convolution kernels match the direct definition across slab layou
       Tensor<double>* const not_wanted = nullptr;
       cpu::conv2d_backward(x, kernel, dy, not_wanted, &dk_only, not_wanted, g, ws);
       require_close("dkernel alone", dk_ref, dk_only);
+      Tensor<double> dx_only(x.shape());
+      cpu::conv2d_backward(x, kernel, dy, &dx_only, not_wanted, not_wanted, g, ws);
+      require_close("dx alone", dx_ref, dx_only);
     }
   }
   set_num_threads(threads_before);
@@ -190,9 +194,9 @@ TEST_CASE("CPU convolution kernels match the direct definition across slab layou
 TEST_CASE("Pointwise convolutions in float, x read in place by the packed GEMM, equal the double result",
           "[conv2d][backend]") {
   // 40 -> 38 channels: partial 6-row slivers; planes of 144, 49, 36, 9 and 4 pixels: 16-column
-  // panels straddling samples; 9 samples of 2x2: the whole-batch kernel gradient. 40 -> 130
-  // channels on planes of 144 and 81 pixels: the forward pass's per-sample products written
-  // straight into y (writes_output_in_place; with AVX-512 it needs 128 output channels).
+  // panels straddling samples; 9 samples of 2x2: the whole-batch kernel gradient. Planes of 144
+  // and 81 pixels: per-sample products read and written in place (y, dx, and dy for dkernel),
+  // by the packed GEMM where it suits (with AVX-512, 128 output channels or more: 130).
   struct Case {
     std::int64_t batch, side, out_channels;
   };
@@ -201,7 +205,7 @@ TEST_CASE("Pointwise convolutions in float, x read in place by the packed GEMM, 
   for (const Case& k : cases) {
     const std::int64_t oc = k.out_channels;
     const ConvGeometry g = make_conv_geometry("test", 40, k.side, k.side, oc, 1, 1, 1, 1, Padding::valid);
-    if (oc == 130) CHECK(cpu::writes_output_in_place<float>(g) == cpu::packs_groups<float>());
+    CHECK(cpu::computes_per_sample<float>(g) == (k.side >= 8));
     const Tensor<double> x = random_tensor(Shape{k.batch, 40, k.side, k.side}, 91);
     const Tensor<double> kernel = random_tensor(Shape{oc, 40, 1, 1}, 92);
     const Tensor<double> bias = random_tensor(Shape{oc}, 93);

@@ -213,28 +213,22 @@ struct SlabPlan {
   std::int64_t samples(std::int64_t slab, std::int64_t batch) const { return std::min(size, batch - slab * size); }
 };
 
-// A pointwise convolution's patch matrix would be a copy of x. Where the GEMM packs a slab's
-// samples as one matrix of grouped columns (packs_groups: floats with the register kernel;
-// 32 channels or more on both sides), every pointwise convolution reads x in place, in the
-// forward pass and for the kernel gradient. Otherwise each sample gets its own GEMM on x when
-// it has enough pixels for a well-shaped one; deep layers with a few pixels per sample keep one
-// GEMM over a slab's copied patches (a GEMM of 4 or 9 columns per sample would be poorly
-// shaped). The input gradient always goes through the slab buffer and col2im.
+// A pointwise convolution's patch matrix would be a copy of x. With enough pixels per sample
+// for a well-shaped GEMM (ResNet50's 12x12 stage and larger), every pass runs one product per
+// sample on x, y, dy and dx in place (computes_per_sample). Deep layers with a few pixels per
+// sample (a GEMM of 4 or 9 columns would be poorly shaped) run one GEMM per slab of samples:
+// on x in place where the GEMM packs the slab as one matrix of grouped columns (packs_groups:
+// floats with the register kernel, 32 channels or more on both sides; the forward pass and the
+// kernel gradient), otherwise on copied patches. Their input gradient goes through the slab
+// buffer and col2im.
 constexpr std::int64_t min_pixels_for_pointwise_gemms = 64;
 template <class T>
-bool reads_input_in_place(const ConvGeometry& g) {
-  const bool packed = packs_groups<T>() && packed::suits(g.out_channels, g.channels, g.channels);
-  return is_pointwise(g) && (packed || g.out_pixels() >= min_pixels_for_pointwise_gemms);
+bool computes_per_sample(const ConvGeometry& g) {
+  return is_pointwise(g) && g.out_pixels() >= min_pixels_for_pointwise_gemms;
 }
-
-// Where the packed GEMM computes a pointwise convolution's planes one sample at a time (many
-// pixels: ResNet50's 12x12 stage and larger; the shapes packed::suits, whose A is read
-// unpacked), each product writes its sample's output in place: no [OC, samples*P] result to
-// copy into y afterwards.
 template <class T>
-bool writes_output_in_place(const ConvGeometry& g) {
-  return is_pointwise(g) && g.out_pixels() >= min_pixels_for_pointwise_gemms && packs_groups<T>() &&
-         packed::suits(g.out_channels, g.out_pixels(), g.channels);
+bool reads_input_in_place(const ConvGeometry& g) {
+  return is_pointwise(g) && packs_groups<T>() && packed::suits(g.out_channels, g.channels, g.channels);
 }
 
 // ensures: the calling thread's index in the current OpenMP team (0 outside one).
@@ -252,10 +246,7 @@ template <class T>
 void im2col_conv2d_forward(const Tensor<T>& x, const Tensor<T>& kernel, Tensor<T>& y, const ConvGeometry& g,
                            Im2colWorkspace<T>& ws, const ConvOutputTransform<T>& transform) {
   const std::int64_t N = x.dim(0), P = g.out_pixels(), OC = g.out_channels, rows = g.patch_size();
-  const bool in_place = reads_input_in_place<T>(g);
-  const std::int32_t* sources = patch_sources(g, ws.patch_sources);  // once per call, for every slab
-  const std::int64_t patch_rows = in_place ? 0 : rows;
-  if (writes_output_in_place<T>(g)) {  // one packed product per sample, straight into y
+  if (computes_per_sample<T>(g)) {  // one product per sample, straight into y
     const std::int64_t in_plane = g.channels * P, out_plane = OC * P;
 #pragma omp parallel for schedule(static)
     for (std::int64_t n = 0; n < N; ++n) {
@@ -266,6 +257,9 @@ void im2col_conv2d_forward(const Tensor<T>& x, const Tensor<T>& kernel, Tensor<T
     }
     return;
   }
+  const bool in_place = reads_input_in_place<T>(g);
+  const std::int32_t* sources = patch_sources(g, ws.patch_sources);  // once per call, for every slab
+  const std::int64_t patch_rows = in_place ? 0 : rows;
   const SlabPlan plan(N, (patch_rows + OC) * P, OC * rows, sizeof(T));
   const std::int64_t per_thread = (patch_rows + OC) * plan.size * P;
   ws.slabs.resize(Shape{plan.threads, per_thread});
@@ -287,12 +281,49 @@ void im2col_conv2d_forward(const Tensor<T>& x, const Tensor<T>& kernel, Tensor<T
   }
 }
 
+// Per sample (computes_per_sample): dx[n] = K^T dy[n], and each thread sums dy[n] x[n]^T and
+// dy[n]'s channel sums into its share of dkernel and dbias while dy[n] is in cache.
+// requires: computes_per_sample<T>(g); the rest as im2col_conv2d_backward.
+// ensures: as im2col_conv2d_backward.
+template <class T>
+void pointwise_conv2d_backward(const Tensor<T>& x, const Tensor<T>& kernel, const Tensor<T>& dy, Tensor<T>* dx,
+                               Tensor<T>* dkernel, Tensor<T>* dbias, const ConvGeometry& g, Im2colWorkspace<T>& ws) {
+  const std::int64_t N = dy.dim(0), P = g.out_pixels(), OC = g.out_channels, C = g.channels;
+  int threads = 1;
+#ifdef _OPENMP
+  threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+#endif
+  const std::int64_t kernel_size = dkernel ? OC * C : 0, part_size = kernel_size + (dbias ? OC : 0);
+  ws.kernel_parts.resize(Shape{threads, std::max<std::int64_t>(1, part_size)});
+#pragma omp parallel num_threads(threads)
+  {
+    T* part = ws.kernel_parts.data() + thread_index() * part_size;
+    std::fill(part, part + part_size, T(0));
+#pragma omp for schedule(static)
+    for (std::int64_t n = 0; n < N; ++n) {
+      const T* dy_n = dy.data() + n * OC * P;
+      if (dx) gemm_serial<T>(true, false, C, P, OC, T(1), kernel.data(), C, dy_n, P, T(0), dx->data() + n * C * P, P);
+      if (dkernel) gemm_serial<T>(false, true, OC, C, P, T(1), dy_n, P, x.data() + n * C * P, P, T(1), part, C);
+      if (dbias)
+        for (std::int64_t oc = 0; oc < OC; ++oc) part[kernel_size + oc] += lane_sum(dy_n + oc * P, P);
+    }
+    const T* parts = ws.kernel_parts.data();
+#pragma omp for schedule(static)
+    for (std::int64_t i = 0; i < part_size; ++i) {
+      T sum = parts[i];
+      for (int t = 1; t < threads; ++t) sum += parts[t * part_size + i];
+      (i < kernel_size ? dkernel->data()[i] : (*dbias)[i - kernel_size]) = sum;
+    }
+  }
+}
+
 // requires: x the input of the forward pass; dy [N,OC,OH,OW].
 // ensures: each non-null output receives its gradient: dx [N,C,H,W], dkernel
 // [OC,C,KH,KW], dbias [OC] (all overwritten).
 template <class T>
 void im2col_conv2d_backward(const Tensor<T>& x, const Tensor<T>& kernel, const Tensor<T>& dy, Tensor<T>* dx,
                             Tensor<T>* dkernel, Tensor<T>* dbias, const ConvGeometry& g, Im2colWorkspace<T>& ws) {
+  if (computes_per_sample<T>(g)) return pointwise_conv2d_backward(x, kernel, dy, dx, dkernel, dbias, g, ws);
   const std::int64_t N = dy.dim(0), P = g.out_pixels(), NP = N * P, OC = g.out_channels, rows = g.patch_size();
   ws.dy_matrix.resize(Shape{OC, NP});
   const T* src = dy.data();
