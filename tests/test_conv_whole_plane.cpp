@@ -69,6 +69,43 @@ TEST_CASE("Whole-plane convolutions equal im2col in double: forward, both gradie
   set_num_threads(threads_before);
 }
 
+TEST_CASE("Whole-plane convolutions in float equal the double result at ResNet50's shapes",
+          "[conv2d][whole_plane]") {
+  // ResNet50's last stage at 48x48 (2x2 planes, 512 channels) and at 32x32 (1x1 planes); odd
+  // channel counts (partial six-row slivers and 16-channel panels); 20 and 17 samples (a partial
+  // panel of samples).
+  const PlaneCase cases[] = {
+      {"2x2 planes, 512 -> 512", 20, 512, 2, 2, 512, 3, 1, Padding::same},
+      {"1x1 planes, 512 -> 512", 6, 512, 1, 1, 512, 3, 1, Padding::same},
+      {"2x2 planes, 37 -> 45", 17, 37, 2, 2, 45, 3, 1, Padding::same},
+  };
+  const auto as_float = [](const Tensor<double>& t) {
+    Tensor<float> f(t.shape());
+    for (std::int64_t i = 0; i < t.numel(); ++i) f[i] = static_cast<float>(t[i]);
+    return f;
+  };
+  const int threads_before = num_threads();
+  for (const PlaneCase& k : cases) {
+    const ConvGeometry g = make_conv_geometry("test", k.channels, k.h, k.w, k.out_channels, k.kernel, k.kernel,
+                                              k.stride, k.stride, k.padding);
+    const Tensor<double> x = random_tensor(Shape{k.batch, k.channels, k.h, k.w}, 65);
+    const Tensor<double> kernel = random_tensor(Shape{k.out_channels, k.channels, k.kernel, k.kernel}, 66);
+    const Tensor<double> bias = random_tensor(Shape{k.out_channels}, 67);
+    const Tensor<double> dy = random_tensor(Shape{k.batch, k.out_channels, g.out_h, g.out_w}, 68);
+    const Results expected = run_conv(ConvAlgorithm::im2col, g, x, kernel, bias, dy);
+    for (int threads : {1, 2}) {
+      set_num_threads(threads);
+      INFO(k.what << ", " << threads << " threads");
+      const ConvResults<float> r = run_conv(ConvAlgorithm::whole_plane, g, as_float(x), as_float(kernel),
+                                            as_float(bias), as_float(dy));
+      CHECK(relative_difference(expected.y, r.y) < 2e-6);
+      CHECK(relative_difference(expected.dx, r.dx) < 2e-6);
+      CHECK(relative_difference(expected.dkernel, r.dkernel) < 2e-6);
+    }
+  }
+  set_num_threads(threads_before);
+}
+
 TEST_CASE("The whole-plane path applies only where the plane has fewer pixels than taps", "[conv2d][whole_plane]") {
   CHECK_FALSE(cpu::whole_plane_applies(make_conv_geometry("t", 8, 3, 3, 8, 3, 3, 1, 1, Padding::same)));
   CHECK_FALSE(cpu::whole_plane_applies(make_conv_geometry("t", 8, 2, 2, 8, 1, 1, 1, 1, Padding::same)));

@@ -1,47 +1,41 @@
 // tinynet/backend/cpu/conv2d_whole_plane.hpp: a convolution over an input plane with fewer
-// pixels than its kernel has taps, as one GEMM over whole samples.
+// pixels than its kernel has taps, as one product per (output pixel, input pixel) pair.
 //
 // Layouts: x [N,C,H,W], kernel [OC,C,KH,KW] (OIHW), y [N,OC,OH,OW]. On such a plane most of
 // the taps im2col multiplies fall on padding (a 3x3 'same' convolution on a 1x1 plane, as in
-// ResNet50's last stage at 32x32 input, uses 1 of its 9). Written as a matrix from a whole
-// input sample (C*H*W values, as stored) to a whole output sample (OC*OH*OW values), the
-// convolution is
-//   y[n, (oc,p)] = sum over (c,q) of x[n, (c,q)] * M[(c,q), (oc,p)],
-//   M[(c,q), (oc,p)] = kernel[oc, c, i, j] where input pixel q lies under tap (i,j) of output
-//   pixel p, 0 where it lies under none,
-// one GEMM of N x (C*H*W) x (OC*OH*OW): C*H*W*OC*OH*OW multiply-adds per sample instead of
-// im2col's C*KH*KW*OC*OH*OW, no patch matrix, and x, y, dx, dy used in place. The backward
-// passes are dx = dy M^T and dM = x^T dy, folded back onto the taps. M (or dM) is the calling
-// thread's scratch. On 2x2 planes it multiplies as much as Winograd F(2x2,3x3)'s single tile
-// and builds a larger matrix: slower there, so the measured choice normally keeps Winograd.
+// ResNet50's last stage at 32x32 input, uses 1 of its 9; on a 2x2 plane 4 per output pixel).
+// Each output pixel p and input pixel q that a tap t joins make a pair, and
+//   Y_p += K_t X_q,   K_t [OC, C] = kernel[:, :, t],  X_q [C, N] = x[:, :, q],  Y_p [OC, N];
+// the backward passes sum dX_q += K_t^T dY_p and dK_t += dY_p X_q^T over the same pairs. That
+// is C*OC*N multiply-adds per pair (16 pairs on a 2x2 plane: as many as Winograd F(2x2,3x3)'s
+// one tile) with no transforms: the taps are copied out of the kernel as [taps][OC][C] (or
+// [taps][C][OC]: 9 values instead of the 16 of a transformed kernel), the pixels gathered into
+// panels of 16 samples (the register kernel's layout, backend/cpu/register_kernel.hpp) and
+// scattered back. Each pass runs the pairs tap by tap on six-row slivers of the output, so a
+// sliver of K_t stays in the L1 cache across its pairs; the OpenMP threads share the slivers.
+// Types other than floats with AVX2 + FMA multiply by a plain loop over the same layouts.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
+#include <vector>
+
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
 
 #include "tinynet/backend/conv_geometry.hpp"
 #include "tinynet/backend/cpu/conv_output_transform.hpp"
-#include "tinynet/backend/cpu/gemm.hpp"
+#include "tinynet/backend/cpu/register_kernel.hpp"
 #include "tinynet/core/error.hpp"
 #include "tinynet/core/tensor.hpp"
 
 namespace tinynet {
 namespace cpu {
 
-template <class T>
-struct WholePlaneWorkspace {
-  Tensor<T> plane_matrix;  // [C*H*W, OC*OH*OW]: M, or dM in the kernel gradient
-};
-
-// The largest M the path builds (elements): 2x2 planes of 512 -> 512 channels need 4.2M.
+// The largest tap copy the path builds (elements): 2x2 planes of 512 -> 512 channels need 2.4M.
 constexpr std::int64_t whole_plane_max_elements = std::int64_t(1) << 24;
-
-// ensures: whether the whole-plane path computes this convolution: an input plane with fewer
-// pixels than the kernel has taps, and an M of at most whole_plane_max_elements.
-inline bool whole_plane_applies(const ConvGeometry& g) {
-  return g.in_pixels() < std::int64_t(g.kernel_h) * g.kernel_w &&
-         g.channels * g.in_pixels() * g.out_channels * g.out_pixels() <= whole_plane_max_elements;
-}
 
 namespace detail {
 // ensures: the tap index i*KW + j of the kernel that joins output pixel p to input pixel q,
@@ -52,48 +46,178 @@ inline int plane_tap(const ConvGeometry& g, std::int64_t p, std::int64_t q) {
   return i >= 0 && i < g.kernel_h && j >= 0 && j < g.kernel_w ? static_cast<int>(i * g.kernel_w + j) : -1;
 }
 
+// The pairs of a geometry, tap by tap, and the taps that join any pair. plan() reuses the
+// vectors' storage (no allocation when a geometry of no more pairs was planned before).
+struct PlanePairs {
+  struct Pair {
+    std::int64_t slot, p, q;  // slot: the tap's index among `used`
+    bool first_of_tap;
+  };
+  std::vector<Pair> pairs;
+  std::vector<int> used;            // tap indices, ascending
+  std::vector<std::int64_t> slot_of;  // per tap: its slot, -1 for a tap that joins no pair
+
+  void plan(const ConvGeometry& g) {
+    const int taps = g.kernel_h * g.kernel_w;
+    pairs.clear();
+    used.clear();
+    slot_of.assign(static_cast<std::size_t>(taps), -1);
+    for (int t = 0; t < taps; ++t) {
+      const std::int64_t slot = static_cast<std::int64_t>(used.size());
+      for (std::int64_t p = 0; p < g.out_pixels(); ++p)
+        for (std::int64_t q = 0; q < g.in_pixels(); ++q)
+          if (plane_tap(g, p, q) == t) pairs.push_back({slot, p, q, pairs.empty() || pairs.back().slot != slot});
+      if (!pairs.empty() && pairs.back().slot == slot) {
+        used.push_back(t);
+        slot_of[static_cast<std::size_t>(t)] = slot;
+      }
+    }
+  }
+};
+
+// ensures: the number of taps that join some output pixel to some input pixel.
+inline std::int64_t used_taps(const ConvGeometry& g) {
+  std::int64_t count = 0;
+  for (int t = 0; t < g.kernel_h * g.kernel_w; ++t) {
+    bool joins = false;
+    for (std::int64_t p = 0; p < g.out_pixels() && !joins; ++p)
+      for (std::int64_t q = 0; q < g.in_pixels() && !joins; ++q) joins = plane_tap(g, p, q) == t;
+    count += joins;
+  }
+  return count;
+}
+}  // namespace detail
+
+template <class T>
+struct WholePlaneWorkspace {
+  Tensor<T> taps;      // the kernel's taps [used taps][rows][depth], or their gradients
+  Tensor<T> operands;  // the pixels of x or dy, gathered (panels of samples or of channels)
+  Tensor<T> results;   // [pixels][rows][samples]: Y, dX, or dy's rows for the kernel gradient
+  detail::PlanePairs pairs;
+};
+
+// ensures: whether the whole-plane path computes this convolution: an input plane with fewer
+// pixels than the kernel has taps, and a tap copy of at most whole_plane_max_elements.
+inline bool whole_plane_applies(const ConvGeometry& g) {
+  return g.in_pixels() < std::int64_t(g.kernel_h) * g.kernel_w &&
+         detail::used_taps(g) * g.channels * g.out_channels <= whole_plane_max_elements;
+}
+
+namespace detail {
+constexpr std::int64_t panel = kernel::panel_width;  // samples (or channels) per panel
+
+inline std::int64_t padded(std::int64_t n) { return (n + panel - 1) / panel * panel; }
+
 inline void check_whole_plane(const char* operation, const ConvGeometry& g) {
   check(whole_plane_applies(g), operation, ": needs an input plane (", g.in_h, "x", g.in_w,
-        ") with fewer pixels than the kernel (", g.kernel_h, "x", g.kernel_w, ") has taps and a matrix of at most ",
+        ") with fewer pixels than the kernel (", g.kernel_h, "x", g.kernel_w, ") has taps and a tap copy of at most ",
         whole_plane_max_elements, " elements");
 }
 
-// Blocks of the kernel <-> matrix reorders: 8 input channels x 64 output channels of the
-// kernel stay in the L1 cache while their entries of M are written or read.
-constexpr std::int64_t reorder_channels = 8, reorder_out_channels = 64;
-
-// requires: visit(m_index, k_index): an element of M and the kernel element it holds (-1: none,
-// the entry is 0).
-// ensures: visit called once per element of M, the entries of one kernel block together;
-// blocks of input channels on the OpenMP threads (no two threads touch one input channel).
-template <class Visit>
-void for_each_plane_tap(const ConvGeometry& g, Visit&& visit) {
-  const std::int64_t C = g.channels, HW = g.in_pixels(), OC = g.out_channels, P = g.out_pixels();
-  const std::int64_t taps = std::int64_t(g.kernel_h) * g.kernel_w, cols = OC * P;
-  const std::int64_t channel_blocks = (C + reorder_channels - 1) / reorder_channels;
-#pragma omp parallel for schedule(static)
-  for (std::int64_t block = 0; block < channel_blocks; ++block) {
-    const std::int64_t c_end = std::min(C, (block + 1) * reorder_channels);
-    for (std::int64_t oc_begin = 0; oc_begin < OC; oc_begin += reorder_out_channels) {
-      const std::int64_t oc_end = std::min(OC, oc_begin + reorder_out_channels);
-      for (std::int64_t c = block * reorder_channels; c < c_end; ++c)
-        for (std::int64_t q = 0; q < HW; ++q)
-          for (std::int64_t p = 0; p < P; ++p) {
-            const int tap = plane_tap(g, p, q);
-            for (std::int64_t oc = oc_begin; oc < oc_end; ++oc)
-              visit((c * HW + q) * cols + oc * P + p, tap < 0 ? -1 : (oc * C + c) * taps + tap);
-          }
+// ensures: to[k] = from[k * stride] for k < count (count <= 16): one gather instruction per
+// 8 or 16 values for floats with AVX2 (a loop of scalar copies ran at 1.5 cycles a value).
+template <class T>
+void copy_strided(const T* from, std::int64_t stride, std::int64_t count, T* to) {
+#ifdef __AVX2__
+  if constexpr (std::is_same_v<T, float>)
+    if (count == panel && stride * panel <= std::int64_t(1) << 30) {
+      const int step = static_cast<int>(stride);
+#ifdef __AVX512F__
+      const __m512i index = _mm512_mullo_epi32(_mm512_set1_epi32(step),
+                                               _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+      _mm512_storeu_ps(to, _mm512_i32gather_ps(index, from, 4));
+#else
+      const __m256i index = _mm256_mullo_epi32(_mm256_set1_epi32(step), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+      _mm256_storeu_ps(to, _mm256_i32gather_ps(from, index, 4));
+      _mm256_storeu_ps(to + 8, _mm256_i32gather_ps(from + 8 * stride, index, 4));
+#endif
+      return;
     }
+#endif
+  for (std::int64_t k = 0; k < count; ++k) to[k] = from[k * stride];
+}
+
+// ensures: out[s][r][k] = kernel[oc][c][used[s]] with (r, k) = (oc, c), or (c, oc) when
+// transposed; blocks of 16 k on the OpenMP threads, ordered so that neighbouring tasks read
+// neighbouring kernel values.
+template <class T>
+void copy_taps(const T* kernel, std::int64_t OC, std::int64_t C, int taps, const std::vector<int>& used,
+               bool transposed, T* out) {
+  const std::int64_t R = transposed ? C : OC, K = transposed ? OC : C, blocks = (K + panel - 1) / panel;
+  const std::int64_t slots = static_cast<std::int64_t>(used.size());
+  // kernel[oc][c][t] for (r, k): r * r_step + k * k_step + t
+  const std::int64_t r_step = transposed ? taps : C * taps, k_step = transposed ? C * taps : taps;
+#pragma omp parallel for schedule(static)
+  for (std::int64_t task = 0; task < R * blocks; ++task) {
+    const std::int64_t r = transposed ? task % R : task / blocks, block = transposed ? task / R : task % blocks;
+    const std::int64_t k = block * panel, count = std::min(K - k, panel);
+    for (std::int64_t s = 0; s < slots; ++s)
+      copy_strided(kernel + r * r_step + k * k_step + used[static_cast<std::size_t>(s)], k_step, count,
+                   out + (s * R + r) * K + k);
   }
 }
 
-// ensures: ws.plane_matrix sized [C*H*W, OC*OH*OW] and holding M (see the header).
+// ensures: out[j][n / 16][c][n % 16] = source[n][c][j] for the `pixels` pixels j: each
+// pixel's [channels, N] matrix in panels of 16 samples, the samples past N zero.
 template <class T>
-void build_plane_matrix(const Tensor<T>& kernel, const ConvGeometry& g, WholePlaneWorkspace<T>& ws) {
-  ws.plane_matrix.resize(Shape{g.channels * g.in_pixels(), g.out_channels * g.out_pixels()});
-  T* const m = ws.plane_matrix.data();
-  const T* const k = kernel.data();
-  for_each_plane_tap(g, [=](std::int64_t at, std::int64_t from) { m[at] = from < 0 ? T(0) : k[from]; });
+void gather_sample_panels(const T* source, std::int64_t N, std::int64_t channels, std::int64_t pixels, T* out) {
+  const std::int64_t ldn = padded(N);
+#pragma omp parallel for schedule(static)
+  for (std::int64_t c = 0; c < channels; ++c)
+    for (std::int64_t j = 0; j < pixels; ++j)
+      for (std::int64_t n = 0; n < ldn; ++n)
+        out[((j * (ldn / panel) + n / panel) * channels + c) * panel + n % panel] =
+            n < N ? source[(n * channels + c) * pixels + j] : T(0);
+}
+
+// ensures: out[n][c][j] = transform_c(results[j][c][n]) for n < N (results' rows ldn apart).
+template <class T>
+void scatter_results(const T* results, std::int64_t ldn, std::int64_t N, std::int64_t channels, std::int64_t pixels,
+                     const ConvOutputTransform<T>& transform, T* out) {
+#pragma omp parallel for schedule(static)
+  for (std::int64_t n = 0; n < N; ++n)
+    for (std::int64_t c = 0; c < channels; ++c)
+      for (std::int64_t j = 0; j < pixels; ++j)
+        transform.apply(c, results + (j * channels + c) * ldn + n, out + (n * channels + c) * pixels + j, 1);
+}
+
+// ensures: C[r][0, columns) = (accumulate ? C[r][.] : 0) + sum over k < depth of A[r * lda + k]
+// * B(k, .) for r < rows, B's columns in panels [depth][16] panel_stride apart.
+template <bool accumulate, class T>
+void sliver_product(int rows, const T* A, std::int64_t lda, const T* panels, std::int64_t panel_stride,
+                    std::int64_t depth, T* C, std::int64_t ldc, std::int64_t columns) {
+  for (std::int64_t j = 0; j < columns; j += kernel::max_columns) {
+    const int width = static_cast<int>(std::min<std::int64_t>(kernel::max_columns, columns - j));
+    const T* b = panels + j / panel * panel_stride;
+#ifdef TINYNET_REGISTER_KERNEL
+    if constexpr (std::is_same_v<T, float>) {
+      kernel::panel_product<accumulate>(rows, A, lda, 1, b, panel_stride, depth, C + j, ldc, width);
+      continue;
+    }
+#endif
+    for (int r = 0; r < rows; ++r)
+      for (int col = 0; col < width; ++col) {
+        const T* column = b + col / panel * panel_stride + col % panel;
+        T sum = accumulate ? C[r * ldc + j + col] : T(0);
+        for (std::int64_t k = 0; k < depth; ++k) sum += A[r * lda + k] * column[k * panel];
+        C[r * ldc + j + col] = sum;
+      }
+  }
+}
+
+// requires: product(pair, first_row, rows) computes the pair's product for output rows
+// [first_row, first_row + rows).
+// ensures: every pair's product on every six-row sliver of the R output rows, pairs in tap
+// order within a sliver; the slivers on the OpenMP threads.
+template <class Product>
+void for_each_sliver_pair(const PlanePairs& plan, std::int64_t R, Product&& product) {
+  const std::int64_t slivers = (R + kernel::max_rows - 1) / kernel::max_rows;
+#pragma omp parallel for schedule(static)
+  for (std::int64_t s = 0; s < slivers; ++s) {
+    const std::int64_t first = s * kernel::max_rows;
+    const int rows = static_cast<int>(std::min<std::int64_t>(kernel::max_rows, R - first));
+    for (std::size_t i = 0; i < plan.pairs.size(); ++i) product(i, first, rows);
+  }
 }
 }  // namespace detail
 
@@ -103,14 +227,23 @@ template <class T>
 void whole_plane_conv2d_forward(const Tensor<T>& x, const Tensor<T>& kernel, Tensor<T>& y, const ConvGeometry& g,
                                 WholePlaneWorkspace<T>& ws, const ConvOutputTransform<T>& transform) {
   detail::check_whole_plane("whole_plane_conv2d_forward", g);
-  const std::int64_t N = x.dim(0), in = g.channels * g.in_pixels(), P = g.out_pixels(), out = g.out_channels * P;
-  detail::build_plane_matrix(kernel, g, ws);
-  gemm(false, false, N, out, in, T(1), x.data(), in, ws.plane_matrix.data(), out, T(0), y.data(), out);
-  if (!transform.scale && !transform.shift && !transform.relu) return;
-  T* const data = y.data();
-#pragma omp parallel for schedule(static)
-  for (std::int64_t plane = 0; plane < N * g.out_channels; ++plane)
-    transform.apply(plane % g.out_channels, data + plane * P, data + plane * P, P);
+  const std::int64_t N = x.dim(0), C = g.channels, OC = g.out_channels, ldn = detail::padded(N);
+  detail::PlanePairs& plan = ws.pairs;
+  plan.plan(g);
+  ws.taps.resize(Shape{static_cast<std::int64_t>(plan.used.size()), OC, C});
+  detail::copy_taps(kernel.data(), OC, C, g.kernel_h * g.kernel_w, plan.used, false, ws.taps.data());
+  ws.operands.resize(Shape{g.in_pixels(), C, ldn});
+  detail::gather_sample_panels(x.data(), N, C, g.in_pixels(), ws.operands.data());
+  ws.results.resize(Shape{g.out_pixels(), OC, ldn});
+  ws.results.zero();  // an output pixel no tap reaches keeps 0 (then the transform)
+  const T *taps = ws.taps.data(), *X = ws.operands.data();
+  T* Y = ws.results.data();
+  detail::for_each_sliver_pair(plan, OC, [&](std::size_t i, std::int64_t oc, int rows) {
+    const auto& pair = plan.pairs[i];
+    detail::sliver_product<true>(rows, taps + (pair.slot * OC + oc) * C, C, X + pair.q * C * ldn, C * detail::panel, C,
+                                 Y + (pair.p * OC + oc) * ldn, ldn, N);
+  });
+  detail::scatter_results(Y, ldn, N, OC, g.out_pixels(), transform, y.data());
 }
 
 // requires: whole_plane_applies(g); dy [N,OC,OH,OW], kernel [OC,C,KH,KW], dx sized [N,C,H,W].
@@ -119,27 +252,79 @@ template <class T>
 void whole_plane_conv2d_backward_data(const Tensor<T>& dy, const Tensor<T>& kernel, Tensor<T>& dx,
                                       const ConvGeometry& g, WholePlaneWorkspace<T>& ws) {
   detail::check_whole_plane("whole_plane_conv2d_backward_data", g);
-  const std::int64_t N = dy.dim(0), in = g.channels * g.in_pixels(), out = g.out_channels * g.out_pixels();
-  detail::build_plane_matrix(kernel, g, ws);
-  gemm(false, true, N, in, out, T(1), dy.data(), out, ws.plane_matrix.data(), out, T(0), dx.data(), in);
+  const std::int64_t N = dy.dim(0), C = g.channels, OC = g.out_channels, ldn = detail::padded(N);
+  detail::PlanePairs& plan = ws.pairs;
+  plan.plan(g);
+  ws.taps.resize(Shape{static_cast<std::int64_t>(plan.used.size()), C, OC});
+  detail::copy_taps(kernel.data(), OC, C, g.kernel_h * g.kernel_w, plan.used, true, ws.taps.data());
+  ws.operands.resize(Shape{g.out_pixels(), OC, ldn});
+  detail::gather_sample_panels(dy.data(), N, OC, g.out_pixels(), ws.operands.data());
+  ws.results.resize(Shape{g.in_pixels(), C, ldn});
+  ws.results.zero();  // an input pixel no tap reaches gets 0
+  const T *taps = ws.taps.data(), *dY = ws.operands.data();
+  T* dX = ws.results.data();
+  detail::for_each_sliver_pair(plan, C, [&](std::size_t i, std::int64_t c, int rows) {
+    const auto& pair = plan.pairs[i];
+    detail::sliver_product<true>(rows, taps + (pair.slot * C + c) * OC, OC, dY + pair.p * OC * ldn,
+                                 OC * detail::panel, OC, dX + (pair.q * C + c) * ldn, ldn, N);
+  });
+  detail::scatter_results(dX, ldn, N, C, g.in_pixels(), ConvOutputTransform<T>{}, dx.data());
 }
 
 // requires: whole_plane_applies(g); x [N,C,H,W], dy [N,OC,OH,OW], dkernel sized [OC,C,KH,KW].
-// ensures: dkernel = the gradient of the kernel (overwritten): dM = x^T dy, each entry added
-// to the tap that joins its pixels.
+// ensures: dkernel = the gradient of the kernel (overwritten); taps that join no pair get 0.
 template <class T>
 void whole_plane_conv2d_backward_kernel(const Tensor<T>& x, const Tensor<T>& dy, Tensor<T>& dkernel,
                                         const ConvGeometry& g, WholePlaneWorkspace<T>& ws) {
   detail::check_whole_plane("whole_plane_conv2d_backward_kernel", g);
-  const std::int64_t N = x.dim(0), in = g.channels * g.in_pixels(), out = g.out_channels * g.out_pixels();
-  ws.plane_matrix.resize(Shape{in, out});
-  gemm(true, false, in, out, N, T(1), x.data(), in, dy.data(), out, T(0), ws.plane_matrix.data(), out);
-  const T* const dm = ws.plane_matrix.data();
-  T* const dk = dkernel.data();
-  dkernel.zero();
-  detail::for_each_plane_tap(g, [=](std::int64_t at, std::int64_t to) {
-    if (to >= 0) dk[to] += dm[at];
+  constexpr std::int64_t panel = detail::panel;
+  const std::int64_t N = x.dim(0), C = g.channels, OC = g.out_channels, Q = g.in_pixels(), P = g.out_pixels();
+  const std::int64_t channel_panels = (C + panel - 1) / panel;
+  detail::PlanePairs& plan = ws.pairs;
+  plan.plan(g);
+  // dY_p rows [P][OC][N]; X_q^T in panels of 16 channels [Q][C / 16][N][16] (spare channels 0)
+  ws.results.resize(Shape{P, OC, N});
+  T* dY = ws.results.data();
+  const T* dy_data = dy.data();
+#pragma omp parallel for schedule(static)
+  for (std::int64_t oc = 0; oc < OC; ++oc)
+    for (std::int64_t p = 0; p < P; ++p)
+      for (std::int64_t n = 0; n < N; ++n) dY[(p * OC + oc) * N + n] = dy_data[(n * OC + oc) * P + p];
+  ws.operands.resize(Shape{Q, channel_panels, N, panel});
+  T* X = ws.operands.data();
+  const T* x_data = x.data();
+#pragma omp parallel for schedule(static)
+  for (std::int64_t cp = 0; cp < channel_panels; ++cp)
+    for (std::int64_t q = 0; q < Q; ++q)
+      for (std::int64_t n = 0; n < N; ++n)
+        for (std::int64_t l = 0; l < panel; ++l) {
+          const std::int64_t c = cp * panel + l;
+          X[((q * channel_panels + cp) * N + n) * panel + l] = c < C ? x_data[(n * C + c) * Q + q] : T(0);
+        }
+  const std::int64_t slots = static_cast<std::int64_t>(plan.used.size());
+  ws.taps.resize(Shape{slots, OC, C});
+  T* dK = ws.taps.data();
+  detail::for_each_sliver_pair(plan, OC, [&](std::size_t i, std::int64_t oc, int rows) {
+    const auto& pair = plan.pairs[i];
+    const T* a = dY + (pair.p * OC + oc) * N;
+    const T* b = X + pair.q * channel_panels * N * panel;
+    T* out = dK + (pair.slot * OC + oc) * C;
+    if (pair.first_of_tap)
+      detail::sliver_product<false>(rows, a, N, b, N * panel, N, out, C, C);
+    else
+      detail::sliver_product<true>(rows, a, N, b, N * panel, N, out, C, C);
   });
+  // back into the kernel's layout, 0 for taps without pairs
+  const std::int64_t taps = static_cast<std::int64_t>(plan.slot_of.size());
+  const std::int64_t* slot_of = plan.slot_of.data();
+  T* dk = dkernel.data();
+#pragma omp parallel for schedule(static)
+  for (std::int64_t oc = 0; oc < OC; ++oc)
+    for (std::int64_t c = 0; c < C; ++c)
+      for (std::int64_t t = 0; t < taps; ++t) {
+        const std::int64_t s = slot_of[t];
+        dk[(oc * C + c) * taps + t] = s < 0 ? T(0) : dK[(s * OC + oc) * C + c];
+      }
 }
 
 }  // namespace cpu
