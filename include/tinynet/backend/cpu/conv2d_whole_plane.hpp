@@ -114,27 +114,34 @@ inline void check_whole_plane(const char* operation, const ConvGeometry& g) {
         whole_plane_max_elements, " elements");
 }
 
-// ensures: to[k] = from[k * stride] for k < count (count <= 16): one gather instruction per
-// 8 or 16 values for floats with AVX2 (a loop of scalar copies ran at 1.5 cycles a value).
+// ensures: to[k] = from[k * stride] for k < count (count <= 16), and to[k] = 0 for k in
+// [count, fill) (fill <= 16): gather instructions for floats with AVX2 (a loop of scalar
+// copies ran at 1.5 cycles a value).
 template <class T>
-void copy_strided(const T* from, std::int64_t stride, std::int64_t count, T* to) {
+void copy_strided(const T* from, std::int64_t stride, std::int64_t count, T* to, std::int64_t fill = 0) {
 #ifdef __AVX2__
   if constexpr (std::is_same_v<T, float>)
-    if (count == panel && stride * panel <= std::int64_t(1) << 30) {
+    if (stride * panel <= std::int64_t(1) << 30) {
       const int step = static_cast<int>(stride);
 #ifdef __AVX512F__
       const __m512i index = _mm512_mullo_epi32(_mm512_set1_epi32(step),
                                                _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
-      _mm512_storeu_ps(to, _mm512_i32gather_ps(index, from, 4));
-#else
-      const __m256i index = _mm256_mullo_epi32(_mm256_set1_epi32(step), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-      _mm256_storeu_ps(to, _mm256_i32gather_ps(from, index, 4));
-      _mm256_storeu_ps(to + 8, _mm256_i32gather_ps(from + 8 * stride, index, 4));
-#endif
+      const __mmask16 live = count >= panel ? __mmask16(0xFFFF) : __mmask16((1u << count) - 1u);
+      const __mmask16 written = fill > count ? __mmask16((1u << fill) - 1u) | live : live;
+      _mm512_mask_storeu_ps(to, written, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), live, index, from, 4));
       return;
+#else
+      if (count == panel) {
+        const __m256i index = _mm256_mullo_epi32(_mm256_set1_epi32(step), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        _mm256_storeu_ps(to, _mm256_i32gather_ps(from, index, 4));
+        _mm256_storeu_ps(to + 8, _mm256_i32gather_ps(from + 8 * stride, index, 4));
+        return;
+      }
+#endif
     }
 #endif
   for (std::int64_t k = 0; k < count; ++k) to[k] = from[k * stride];
+  for (std::int64_t k = count; k < fill; ++k) to[k] = T(0);
 }
 
 // ensures: out[s][r][k] = kernel[oc][c][used[s]] with (r, k) = (oc, c), or (c, oc) when
@@ -161,13 +168,13 @@ void copy_taps(const T* kernel, std::int64_t OC, std::int64_t C, int taps, const
 // pixel's [channels, N] matrix in panels of 16 samples, the samples past N zero.
 template <class T>
 void gather_sample_panels(const T* source, std::int64_t N, std::int64_t channels, std::int64_t pixels, T* out) {
-  const std::int64_t ldn = padded(N);
+  const std::int64_t ldn = padded(N), stride = channels * pixels;
 #pragma omp parallel for schedule(static)
   for (std::int64_t c = 0; c < channels; ++c)
     for (std::int64_t j = 0; j < pixels; ++j)
-      for (std::int64_t n = 0; n < ldn; ++n)
-        out[((j * (ldn / panel) + n / panel) * channels + c) * panel + n % panel] =
-            n < N ? source[(n * channels + c) * pixels + j] : T(0);
+      for (std::int64_t n = 0; n < ldn; n += panel)
+        copy_strided(source + (n * channels + c) * pixels + j, stride, std::min(panel, N - n),
+                     out + ((j * (ldn / panel) + n / panel) * channels + c) * panel, panel);
 }
 
 // ensures: out[n][c][j] = transform_c(results[j][c][n]) for n < N (results' rows ldn apart).
@@ -289,7 +296,9 @@ void whole_plane_conv2d_backward_kernel(const Tensor<T>& x, const Tensor<T>& dy,
 #pragma omp parallel for schedule(static)
   for (std::int64_t oc = 0; oc < OC; ++oc)
     for (std::int64_t p = 0; p < P; ++p)
-      for (std::int64_t n = 0; n < N; ++n) dY[(p * OC + oc) * N + n] = dy_data[(n * OC + oc) * P + p];
+      for (std::int64_t n = 0; n < N; n += panel)
+        detail::copy_strided(dy_data + (n * OC + oc) * P + p, OC * P, std::min(panel, N - n),
+                             dY + (p * OC + oc) * N + n);
   ws.operands.resize(Shape{Q, channel_panels, N, panel});
   T* X = ws.operands.data();
   const T* x_data = x.data();
@@ -297,10 +306,8 @@ void whole_plane_conv2d_backward_kernel(const Tensor<T>& x, const Tensor<T>& dy,
   for (std::int64_t cp = 0; cp < channel_panels; ++cp)
     for (std::int64_t q = 0; q < Q; ++q)
       for (std::int64_t n = 0; n < N; ++n)
-        for (std::int64_t l = 0; l < panel; ++l) {
-          const std::int64_t c = cp * panel + l;
-          X[((q * channel_panels + cp) * N + n) * panel + l] = c < C ? x_data[(n * C + c) * Q + q] : T(0);
-        }
+        detail::copy_strided(x_data + (n * C + cp * panel) * Q + q, Q, std::min(panel, C - cp * panel),
+                             X + ((q * channel_panels + cp) * N + n) * panel, panel);
   const std::int64_t slots = static_cast<std::int64_t>(plan.used.size());
   ws.taps.resize(Shape{slots, OC, C});
   T* dK = ws.taps.data();
@@ -320,11 +327,15 @@ void whole_plane_conv2d_backward_kernel(const Tensor<T>& x, const Tensor<T>& dy,
   T* dk = dkernel.data();
 #pragma omp parallel for schedule(static)
   for (std::int64_t oc = 0; oc < OC; ++oc)
-    for (std::int64_t c = 0; c < C; ++c)
-      for (std::int64_t t = 0; t < taps; ++t) {
-        const std::int64_t s = slot_of[t];
-        dk[(oc * C + c) * taps + t] = s < 0 ? T(0) : dK[(s * OC + oc) * C + c];
+    for (std::int64_t t = 0; t < taps; ++t) {
+      T* to = dk + oc * C * taps + t;
+      if (slot_of[t] < 0) {
+        for (std::int64_t c = 0; c < C; ++c) to[c * taps] = T(0);
+        continue;
       }
+      const T* from = dK + (slot_of[t] * OC + oc) * C;
+      for (std::int64_t c = 0; c < C; ++c) to[c * taps] = from[c];
+    }
 }
 
 }  // namespace cpu
