@@ -325,6 +325,16 @@ void im2col_conv2d_backward(const Tensor<T>& x, const Tensor<T>& kernel, const T
                             Tensor<T>* dkernel, Tensor<T>* dbias, const ConvGeometry& g, Im2colWorkspace<T>& ws) {
   if (computes_per_sample<T>(g)) return pointwise_conv2d_backward(x, kernel, dy, dx, dkernel, dbias, g, ws);
   const std::int64_t N = dy.dim(0), P = g.out_pixels(), NP = N * P, OC = g.out_channels, rows = g.patch_size();
+  if (!dx && !dkernel) {  // the bias gradient alone (the other paths took dx and dkernel): dy's planes summed
+    if (!dbias) return;
+#pragma omp parallel for schedule(static)
+    for (std::int64_t oc = 0; oc < OC; ++oc) {
+      T sum = 0;
+      for (std::int64_t n = 0; n < N; ++n) sum += lane_sum(dy.data() + (n * OC + oc) * P, P);
+      (*dbias)[oc] = sum;
+    }
+    return;
+  }
   ws.dy_matrix.resize(Shape{OC, NP});
   const T* src = dy.data();
   T* m = ws.dy_matrix.data();

@@ -177,15 +177,19 @@ void gather_sample_panels(const T* source, std::int64_t N, std::int64_t channels
                      out + ((j * (ldn / panel) + n / panel) * channels + c) * panel, panel);
 }
 
-// ensures: out[n][c][j] = transform_c(results[j][c][n]) for n < N (results' rows ldn apart).
+// ensures: out[n][c][j] = transform_c(results[j][c][n]) for n < N (results' rows ldn apart):
+// per channel, 16 samples at a time (a line of each of its `pixels` rows).
 template <class T>
 void scatter_results(const T* results, std::int64_t ldn, std::int64_t N, std::int64_t channels, std::int64_t pixels,
                      const ConvOutputTransform<T>& transform, T* out) {
 #pragma omp parallel for schedule(static)
-  for (std::int64_t n = 0; n < N; ++n)
-    for (std::int64_t c = 0; c < channels; ++c)
-      for (std::int64_t j = 0; j < pixels; ++j)
-        transform.apply(c, results + (j * channels + c) * ldn + n, out + (n * channels + c) * pixels + j, 1);
+  for (std::int64_t c = 0; c < channels; ++c)
+    for (std::int64_t n0 = 0; n0 < N; n0 += panel)
+      for (std::int64_t n = n0; n < std::min(N, n0 + panel); ++n) {
+        T* to = out + (n * channels + c) * pixels;
+        for (std::int64_t j = 0; j < pixels; ++j) to[j] = results[(j * channels + c) * ldn + n];
+        transform.apply(c, to, to, pixels);
+      }
 }
 
 // ensures: C[r][0, columns) = (accumulate ? C[r][.] : 0) + sum over k < depth of A[r * lda + k]
