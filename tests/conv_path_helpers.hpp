@@ -20,6 +20,13 @@ struct ForcedConvAlgorithm {
   ~ForcedConvAlgorithm() { tinynet::cpu::set_conv_algorithm(before); }
 };
 
+// ensures: t's values rounded to float, same shape.
+inline tinynet::Tensor<float> as_float(const tinynet::Tensor<double>& t) {
+  tinynet::Tensor<float> f(t.shape());
+  for (std::int64_t i = 0; i < t.numel(); ++i) f[i] = static_cast<float>(t[i]);
+  return f;
+}
+
 // ensures: max |a - b| / max |a| (0 when a is all zeros and b equals it).
 template <class A, class B>
 double relative_difference(const tinynet::Tensor<A>& a, const tinynet::Tensor<B>& b) {

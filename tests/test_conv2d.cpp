@@ -12,6 +12,7 @@
 #include "tinynet/layers/conv2d.hpp"
 
 using namespace tinynet;
+using tinynet_test::as_float;
 using tinynet_test::error_message;
 using tinynet_test::random_tensor;
 using tinynet_test::require_gradients_match;
@@ -210,11 +211,6 @@ TEST_CASE("Pointwise convolutions in float, x read in place by the packed GEMM, 
     const Tensor<double> kernel = random_tensor(Shape{oc, 40, 1, 1}, 92);
     const Tensor<double> bias = random_tensor(Shape{oc}, 93);
     const Tensor<double> dy = random_tensor(Shape{k.batch, oc, k.side, k.side}, 94);
-    const auto as_float = [](const Tensor<double>& t) {
-      Tensor<float> f(t.shape());
-      for (std::int64_t i = 0; i < t.numel(); ++i) f[i] = static_cast<float>(t[i]);
-      return f;
-    };
     const tinynet_test::ConvResults<double> expected =
         tinynet_test::run_conv(cpu::ConvAlgorithm::im2col, g, x, kernel, bias, dy);
     for (int threads : {1, 2}) {

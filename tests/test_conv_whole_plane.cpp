@@ -14,6 +14,7 @@
 
 using namespace tinynet;
 using cpu::ConvAlgorithm;
+using tinynet_test::as_float;
 using tinynet_test::ConvResults;
 using tinynet_test::ForcedConvAlgorithm;
 using tinynet_test::random_tensor;
@@ -78,11 +79,6 @@ TEST_CASE("Whole-plane convolutions in float equal the double result at ResNet50
       {"2x2 planes, 512 -> 512", 20, 512, 2, 2, 512, 3, 1, Padding::same},
       {"1x1 planes, 512 -> 512", 6, 512, 1, 1, 512, 3, 1, Padding::same},
       {"2x2 planes, 37 -> 45", 17, 37, 2, 2, 45, 3, 1, Padding::same},
-  };
-  const auto as_float = [](const Tensor<double>& t) {
-    Tensor<float> f(t.shape());
-    for (std::int64_t i = 0; i < t.numel(); ++i) f[i] = static_cast<float>(t[i]);
-    return f;
   };
   const int threads_before = num_threads();
   for (const PlaneCase& k : cases) {

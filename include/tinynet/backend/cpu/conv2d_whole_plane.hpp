@@ -232,29 +232,44 @@ void for_each_sliver_pair(const PlanePairs& plan, std::int64_t R, Product&& prod
 }
 }  // namespace detail
 
+namespace detail {
+// requires: whole_plane_applies(g); source x (forward) or dy (input gradient, transposed).
+// ensures: out = transform(the sum of the pairs' products) for every pixel of the pass's
+// output: forward, y from x (rows OC, depth C, Y_p += K_t X_q); input gradient, dx from dy
+// (rows C, depth OC, dX_q += K_t^T dY_p).
+template <class T>
+void multiply_pairs(const T* source, std::int64_t N, const T* kernel, const ConvGeometry& g, bool transposed,
+                    WholePlaneWorkspace<T>& ws, const ConvOutputTransform<T>& transform, T* out) {
+  const std::int64_t R = transposed ? g.channels : g.out_channels, K = transposed ? g.out_channels : g.channels;
+  const std::int64_t source_pixels = transposed ? g.out_pixels() : g.in_pixels();
+  const std::int64_t out_pixels = transposed ? g.in_pixels() : g.out_pixels(), ldn = padded(N);
+  PlanePairs& plan = ws.pairs;
+  plan.plan(g);
+  ws.taps.resize(Shape{static_cast<std::int64_t>(plan.used.size()), R, K});
+  copy_taps(kernel, g.out_channels, g.channels, g.kernel_h * g.kernel_w, plan.used, transposed, ws.taps.data());
+  ws.operands.resize(Shape{source_pixels, K, ldn});
+  gather_sample_panels(source, N, K, source_pixels, ws.operands.data());
+  ws.results.resize(Shape{out_pixels, R, ldn});
+  ws.results.zero();  // a pixel no tap reaches keeps 0 (then the transform)
+  const T *taps = ws.taps.data(), *operands = ws.operands.data();
+  T* results = ws.results.data();
+  for_each_sliver_pair(plan, R, [&](std::size_t i, std::int64_t r, int rows) {
+    const PlanePairs::Pair& pair = plan.pairs[i];
+    const std::int64_t from = transposed ? pair.p : pair.q, to = transposed ? pair.q : pair.p;
+    sliver_product<true>(rows, taps + (pair.slot * R + r) * K, K, operands + from * K * ldn, K * panel, K,
+                         results + (to * R + r) * ldn, ldn, N);
+  });
+  scatter_results(results, ldn, N, R, out_pixels, transform, out);
+}
+}  // namespace detail
+
 // requires: whole_plane_applies(g); x [N,C,H,W], kernel [OC,C,KH,KW], y sized [N,OC,OH,OW].
 // ensures: y = transform(conv(x, kernel)), per output channel.
 template <class T>
 void whole_plane_conv2d_forward(const Tensor<T>& x, const Tensor<T>& kernel, Tensor<T>& y, const ConvGeometry& g,
                                 WholePlaneWorkspace<T>& ws, const ConvOutputTransform<T>& transform) {
   detail::check_whole_plane("whole_plane_conv2d_forward", g);
-  const std::int64_t N = x.dim(0), C = g.channels, OC = g.out_channels, ldn = detail::padded(N);
-  detail::PlanePairs& plan = ws.pairs;
-  plan.plan(g);
-  ws.taps.resize(Shape{static_cast<std::int64_t>(plan.used.size()), OC, C});
-  detail::copy_taps(kernel.data(), OC, C, g.kernel_h * g.kernel_w, plan.used, false, ws.taps.data());
-  ws.operands.resize(Shape{g.in_pixels(), C, ldn});
-  detail::gather_sample_panels(x.data(), N, C, g.in_pixels(), ws.operands.data());
-  ws.results.resize(Shape{g.out_pixels(), OC, ldn});
-  ws.results.zero();  // an output pixel no tap reaches keeps 0 (then the transform)
-  const T *taps = ws.taps.data(), *X = ws.operands.data();
-  T* Y = ws.results.data();
-  detail::for_each_sliver_pair(plan, OC, [&](std::size_t i, std::int64_t oc, int rows) {
-    const auto& pair = plan.pairs[i];
-    detail::sliver_product<true>(rows, taps + (pair.slot * OC + oc) * C, C, X + pair.q * C * ldn, C * detail::panel, C,
-                                 Y + (pair.p * OC + oc) * ldn, ldn, N);
-  });
-  detail::scatter_results(Y, ldn, N, OC, g.out_pixels(), transform, y.data());
+  detail::multiply_pairs(x.data(), x.dim(0), kernel.data(), g, false, ws, transform, y.data());
 }
 
 // requires: whole_plane_applies(g); dy [N,OC,OH,OW], kernel [OC,C,KH,KW], dx sized [N,C,H,W].
@@ -263,23 +278,7 @@ template <class T>
 void whole_plane_conv2d_backward_data(const Tensor<T>& dy, const Tensor<T>& kernel, Tensor<T>& dx,
                                       const ConvGeometry& g, WholePlaneWorkspace<T>& ws) {
   detail::check_whole_plane("whole_plane_conv2d_backward_data", g);
-  const std::int64_t N = dy.dim(0), C = g.channels, OC = g.out_channels, ldn = detail::padded(N);
-  detail::PlanePairs& plan = ws.pairs;
-  plan.plan(g);
-  ws.taps.resize(Shape{static_cast<std::int64_t>(plan.used.size()), C, OC});
-  detail::copy_taps(kernel.data(), OC, C, g.kernel_h * g.kernel_w, plan.used, true, ws.taps.data());
-  ws.operands.resize(Shape{g.out_pixels(), OC, ldn});
-  detail::gather_sample_panels(dy.data(), N, OC, g.out_pixels(), ws.operands.data());
-  ws.results.resize(Shape{g.in_pixels(), C, ldn});
-  ws.results.zero();  // an input pixel no tap reaches gets 0
-  const T *taps = ws.taps.data(), *dY = ws.operands.data();
-  T* dX = ws.results.data();
-  detail::for_each_sliver_pair(plan, C, [&](std::size_t i, std::int64_t c, int rows) {
-    const auto& pair = plan.pairs[i];
-    detail::sliver_product<true>(rows, taps + (pair.slot * C + c) * OC, OC, dY + pair.p * OC * ldn,
-                                 OC * detail::panel, OC, dX + (pair.q * C + c) * ldn, ldn, N);
-  });
-  detail::scatter_results(dX, ldn, N, C, g.in_pixels(), ConvOutputTransform<T>{}, dx.data());
+  detail::multiply_pairs(dy.data(), dy.dim(0), kernel.data(), g, true, ws, ConvOutputTransform<T>{}, dx.data());
 }
 
 // requires: whole_plane_applies(g); x [N,C,H,W], dy [N,OC,OH,OW], dkernel sized [OC,C,KH,KW].
