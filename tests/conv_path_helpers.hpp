@@ -20,12 +20,23 @@ struct ForcedConvAlgorithm {
   ~ForcedConvAlgorithm() { tinynet::cpu::set_conv_algorithm(before); }
 };
 
-// ensures: t's values rounded to float, same shape.
-inline tinynet::Tensor<float> as_float(const tinynet::Tensor<double>& t) {
-  tinynet::Tensor<float> f(t.shape());
-  for (std::int64_t i = 0; i < t.numel(); ++i) f[i] = static_cast<float>(t[i]);
-  return f;
+// ensures: t's values converted to T, same shape.
+template <class T>
+tinynet::Tensor<T> converted(const tinynet::Tensor<double>& t) {
+  tinynet::Tensor<T> out(t.shape());
+  for (std::int64_t i = 0; i < t.numel(); ++i) out[i] = static_cast<T>(t[i]);
+  return out;
 }
+
+// Random inputs of one convolution of geometry g over `batch` samples, from seeds seed to seed + 3.
+struct ConvInputs {
+  tinynet::Tensor<double> x, kernel, bias, dy;
+  ConvInputs(const tinynet::ConvGeometry& g, std::int64_t batch, std::uint64_t seed)
+      : x(random_tensor(tinynet::Shape{batch, g.channels, g.in_h, g.in_w}, seed)),
+        kernel(random_tensor(tinynet::Shape{g.out_channels, g.channels, g.kernel_h, g.kernel_w}, seed + 1)),
+        bias(random_tensor(tinynet::Shape{g.out_channels}, seed + 2)),
+        dy(random_tensor(tinynet::Shape{batch, g.out_channels, g.out_h, g.out_w}, seed + 3)) {}
+};
 
 // ensures: max |a - b| / max |a| (0 when a is all zeros and b equals it).
 template <class A, class B>

@@ -12,7 +12,7 @@
 #include "tinynet/layers/conv2d.hpp"
 
 using namespace tinynet;
-using tinynet_test::as_float;
+using tinynet_test::converted;
 using tinynet_test::error_message;
 using tinynet_test::random_tensor;
 using tinynet_test::require_gradients_match;
@@ -157,10 +157,8 @@ TEST_CASE("CPU convolution kernels match the direct definition across slab layou
   for (const Case& k : cases) {
     const ConvGeometry g = make_conv_geometry("test", k.channels, k.h, k.w, k.out_channels, k.kernel, k.kernel,
                                               k.stride, k.stride, k.padding);
-    const Tensor<double> x = random_tensor(Shape{k.batch, k.channels, k.h, k.w}, 81);
-    const Tensor<double> kernel = random_tensor(Shape{k.out_channels, k.channels, k.kernel, k.kernel}, 82);
-    const Tensor<double> bias = random_tensor(Shape{k.out_channels}, 83);
-    const Tensor<double> dy = random_tensor(Shape{k.batch, k.out_channels, g.out_h, g.out_w}, 84);
+    const tinynet_test::ConvInputs inputs(g, k.batch, 81);
+    const Tensor<double>&x = inputs.x, &kernel = inputs.kernel, &bias = inputs.bias, &dy = inputs.dy;
     Tensor<double> y_ref(dy.shape()), dx_ref(x.shape()), dk_ref(kernel.shape()), db_ref(bias.shape());
     for (std::int64_t i = 0; i < y_ref.numel(); ++i) y_ref[i] = bias[(i / g.out_pixels()) % k.out_channels];
     for (std::int64_t i = 0; i < dy.numel(); ++i) db_ref[(i / g.out_pixels()) % k.out_channels] += dy[i];
@@ -217,7 +215,8 @@ TEST_CASE("Pointwise convolutions in float, x read in place by the packed GEMM, 
       set_num_threads(threads);
       INFO(k.batch << " samples of " << k.side << "x" << k.side << " -> " << oc << ", " << threads << " threads");
       const tinynet_test::ConvResults<float> got = tinynet_test::run_conv(
-          cpu::ConvAlgorithm::im2col, g, as_float(x), as_float(kernel), as_float(bias), as_float(dy));
+          cpu::ConvAlgorithm::im2col, g, converted<float>(x), converted<float>(kernel), converted<float>(bias),
+          converted<float>(dy));
       CHECK(tinynet_test::relative_difference(expected.y, got.y) < 1e-6);
       CHECK(tinynet_test::relative_difference(expected.dx, got.dx) < 1e-6);
       CHECK(tinynet_test::relative_difference(expected.dkernel, got.dkernel) < 1e-6);

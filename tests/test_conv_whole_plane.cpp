@@ -14,8 +14,9 @@
 
 using namespace tinynet;
 using cpu::ConvAlgorithm;
-using tinynet_test::as_float;
+using tinynet_test::ConvInputs;
 using tinynet_test::ConvResults;
+using tinynet_test::converted;
 using tinynet_test::ForcedConvAlgorithm;
 using tinynet_test::random_tensor;
 using tinynet_test::relative_difference;
@@ -52,10 +53,7 @@ TEST_CASE("Whole-plane convolutions equal im2col in double: forward, both gradie
     const ConvGeometry g = make_conv_geometry("test", k.channels, k.h, k.w, k.out_channels, k.kernel, k.kernel,
                                               k.stride, k.stride, k.padding, k.amounts);
     REQUIRE(cpu::whole_plane_applies(g));
-    const Tensor<double> x = random_tensor(Shape{k.batch, k.channels, k.h, k.w}, 61);
-    const Tensor<double> kernel = random_tensor(Shape{k.out_channels, k.channels, k.kernel, k.kernel}, 62);
-    const Tensor<double> bias = random_tensor(Shape{k.out_channels}, 63);
-    const Tensor<double> dy = random_tensor(Shape{k.batch, k.out_channels, g.out_h, g.out_w}, 64);
+    const auto [x, kernel, bias, dy] = ConvInputs(g, k.batch, 61);
     const Results expected = run_conv(ConvAlgorithm::im2col, g, x, kernel, bias, dy);
     for (int threads : {1, 3}) {
       set_num_threads(threads);
@@ -84,16 +82,13 @@ TEST_CASE("Whole-plane convolutions in float equal the double result at ResNet50
   for (const PlaneCase& k : cases) {
     const ConvGeometry g = make_conv_geometry("test", k.channels, k.h, k.w, k.out_channels, k.kernel, k.kernel,
                                               k.stride, k.stride, k.padding);
-    const Tensor<double> x = random_tensor(Shape{k.batch, k.channels, k.h, k.w}, 65);
-    const Tensor<double> kernel = random_tensor(Shape{k.out_channels, k.channels, k.kernel, k.kernel}, 66);
-    const Tensor<double> bias = random_tensor(Shape{k.out_channels}, 67);
-    const Tensor<double> dy = random_tensor(Shape{k.batch, k.out_channels, g.out_h, g.out_w}, 68);
+    const auto [x, kernel, bias, dy] = ConvInputs(g, k.batch, 65);
     const Results expected = run_conv(ConvAlgorithm::im2col, g, x, kernel, bias, dy);
     for (int threads : {1, 2}) {
       set_num_threads(threads);
       INFO(k.what << ", " << threads << " threads");
-      const ConvResults<float> r = run_conv(ConvAlgorithm::whole_plane, g, as_float(x), as_float(kernel),
-                                            as_float(bias), as_float(dy));
+      const ConvResults<float> r = run_conv(ConvAlgorithm::whole_plane, g, converted<float>(x), converted<float>(kernel),
+                                            converted<float>(bias), converted<float>(dy));
       CHECK(relative_difference(expected.y, r.y) < 2e-6);
       CHECK(relative_difference(expected.dx, r.dx) < 2e-6);
       CHECK(relative_difference(expected.dkernel, r.dkernel) < 2e-6);

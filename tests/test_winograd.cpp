@@ -17,6 +17,7 @@
 using namespace tinynet;
 using cpu::ConvAlgorithm;
 using tinynet_test::ConvResults;
+using tinynet_test::converted;
 using tinynet_test::error_message;
 using tinynet_test::ForcedConvAlgorithm;
 using tinynet_test::relative_difference;
@@ -27,13 +28,6 @@ namespace {
 
 constexpr ConvAlgorithm winograd_paths[] = {ConvAlgorithm::winograd_2x2, ConvAlgorithm::winograd_3x3,
                                              ConvAlgorithm::winograd_4x4};
-
-template <class T>
-Tensor<T> converted(const Tensor<double>& t) {
-  Tensor<T> out(t.shape());
-  for (std::int64_t i = 0; i < t.numel(); ++i) out[i] = static_cast<T>(t[i]);
-  return out;
-}
 
 struct ConvCase {
   std::string what;
@@ -125,10 +119,7 @@ TEST_CASE("Winograd convolutions equal im2col in double: forward, both gradients
   const int threads_before = num_threads();
   for (const ConvCase& k : odd_cases) {
     const ConvGeometry g = geometry_of(k);
-    const Tensor<double> x = random_tensor(Shape{k.batch, k.channels, k.h, k.w}, 91);
-    const Tensor<double> kernel = random_tensor(Shape{k.out_channels, k.channels, 3, 3}, 92);
-    const Tensor<double> bias = random_tensor(Shape{k.out_channels}, 93);
-    const Tensor<double> dy = random_tensor(Shape{k.batch, k.out_channels, g.out_h, g.out_w}, 94);
+    const auto [x, kernel, bias, dy] = tinynet_test::ConvInputs(g, k.batch, 91);
     const ConvResults<double> expected = run_conv(ConvAlgorithm::im2col, g, x, kernel, bias, dy);
     for (int threads : {1, 3}) {
       set_num_threads(threads);
