@@ -178,18 +178,17 @@ void gather_sample_panels(const T* source, std::int64_t N, std::int64_t channels
 }
 
 // ensures: out[n][c][j] = transform_c(results[j][c][n]) for n < N (results' rows ldn apart):
-// per channel, 16 samples at a time (a line of each of its `pixels` rows).
+// per channel, so that its `pixels` rows are read along while its runs of out are written.
 template <class T>
 void scatter_results(const T* results, std::int64_t ldn, std::int64_t N, std::int64_t channels, std::int64_t pixels,
                      const ConvOutputTransform<T>& transform, T* out) {
 #pragma omp parallel for schedule(static)
   for (std::int64_t c = 0; c < channels; ++c)
-    for (std::int64_t n0 = 0; n0 < N; n0 += panel)
-      for (std::int64_t n = n0; n < std::min(N, n0 + panel); ++n) {
-        T* to = out + (n * channels + c) * pixels;
-        for (std::int64_t j = 0; j < pixels; ++j) to[j] = results[(j * channels + c) * ldn + n];
-        transform.apply(c, to, to, pixels);
-      }
+    for (std::int64_t n = 0; n < N; ++n) {
+      T* to = out + (n * channels + c) * pixels;
+      for (std::int64_t j = 0; j < pixels; ++j) to[j] = results[(j * channels + c) * ldn + n];
+      transform.apply(c, to, to, pixels);
+    }
 }
 
 // ensures: C[r][0, columns) = (accumulate ? C[r][.] : 0) + sum over k < depth of A[r * lda + k]
@@ -230,9 +229,7 @@ void for_each_sliver_pair(const PlanePairs& plan, std::int64_t R, Product&& prod
     for (std::size_t i = 0; i < plan.pairs.size(); ++i) product(i, first, rows);
   }
 }
-}  // namespace detail
 
-namespace detail {
 // requires: whole_plane_applies(g); source x (forward) or dy (input gradient, transposed).
 // ensures: out = transform(the sum of the pairs' products) for every pixel of the pass's
 // output: forward, y from x (rows OC, depth C, Y_p += K_t X_q); input gradient, dx from dy
